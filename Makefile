@@ -1,0 +1,32 @@
+# One-command set-up for students, instructors and CI.
+#   make lab    set up .venv on first use, then open JupyterLab on the course
+#   make test   set up .venv on first use, then run the whole test suite
+#   make bench  the full-size stacked-autoencoder benchmark (minutes; not a test)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup lab test bench clean
+
+setup: $(STAMP)
+
+# Rebuilt whenever the requirements or the package list change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps -e .
+	touch $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/stacked_autoencoder.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,90 @@
+"""Sparse autoencoder, softmax regression and the stacked network: gradients by finite
+differences, the KL term against SciPy's entropy, costs against direct loops."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from dlcourse.gradcheck import check_gradient
+from grader.reference import softmax_regression as SR
+from grader.reference import sparse_autoencoder as SA
+from grader.reference import stacked_autoencoder as ST
+
+
+def test_kl_matches_scipy_entropy():
+    for rho, rho_hat in [(0.1, 0.1), (0.05, 0.3), (0.1, 1e-6), (0.1, 1 - 1e-6), (0.5, 0.2)]:
+        expected = stats.entropy([rho, 1 - rho], [rho_hat, 1 - rho_hat])
+        assert SA.kl_divergence(rho, rho_hat) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert SA.kl_divergence(0.1, 0.1) == 0.0
+
+
+def test_initialisation_range():
+    p = SA.initialize(784, 200, seed=0)
+    r = np.sqrt(6 / (784 + 200 + 1))
+    assert p["W1"].shape == (784, 200) and p["W2"].shape == (200, 784)
+    assert np.abs(p["W1"]).max() <= r and np.abs(p["W1"]).max() > 0.99 * r
+    assert not np.any(p["b1"]) and not np.any(p["b2"])
+
+
+def test_cost_is_the_sum_of_its_three_terms_computed_by_loops(rng):
+    X = rng.random((5, 6))
+    p = SA.initialize(6, 3, seed=2)
+    lam, beta, rho = 0.01, 3.0, 0.1
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    rec, act = 0.0, np.zeros(3)
+    for x in X:
+        h = sig(x @ p["W1"] + p["b1"])
+        act += h / 5
+        rec += 0.5 * np.sum((sig(h @ p["W2"] + p["b2"]) - x) ** 2) / 5
+    wd = lam / 2 * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+    sp = beta * sum(stats.entropy([rho, 1 - rho], [a, 1 - a]) for a in act)
+    assert SA.cost_and_grad(p, X, lam, beta, rho)[0] == pytest.approx(rec + wd + sp, rel=1e-12)
+
+
+@pytest.mark.parametrize("lam, beta, rho", [(0.0, 0.0, 0.1), (3e-3, 3.0, 0.1), (0.1, 5.0, 0.01), (0.0, 1.0, 0.9)])
+def test_sparse_autoencoder_gradient(rng, lam, beta, rho):
+    X = rng.random((10, 8))
+    p = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in SA.initialize(8, 5, seed=1).items()}
+    err, _, _ = check_gradient(lambda q: SA.cost_and_grad(q, X, lam, beta, rho), p)
+    assert err < 1e-7
+
+
+def test_softmax_regression_gradient_and_predict(rng):
+    X, y = rng.normal(size=(12, 5)), rng.integers(0, 4, 12)
+    p = {"W": rng.normal(size=(5, 4)), "b": rng.normal(size=4)}
+    assert check_gradient(lambda q: SR.cost_and_grad(q, X, y, 0.3), p)[0] < 1e-7
+    # predict is the argmax of the scores, sample by sample
+    assert [int(np.argmax(x @ p["W"] + p["b"])) for x in X] == list(SR.predict(p, X))
+
+
+@pytest.mark.parametrize("sizes", [(6, 5, 3), (6, 5, 4, 3)])
+def test_finetune_gradient_through_the_stack(rng, sizes):
+    X, y = rng.random((9, 7)), rng.integers(0, 3, 9)
+    dims = (7,) + sizes
+    p = {}
+    for l in range(1, len(dims)):
+        p[f"W{l}"] = rng.normal(size=(dims[l - 1], dims[l]))
+        p[f"b{l}"] = rng.normal(size=dims[l])
+    assert check_gradient(lambda q: ST.finetune_cost_and_grad(q, X, y, 0.2), p)[0] < 1e-7
+
+
+def test_finetune_decays_only_the_softmax_weights(rng):
+    X, y = rng.random((4, 3)), rng.integers(0, 2, 4)
+    p = {"W1": rng.normal(size=(3, 2)), "b1": np.zeros(2), "W2": rng.normal(size=(2, 2)), "b2": np.zeros(2)}
+    c0, g0 = ST.finetune_cost_and_grad(p, X, y, 0.0)
+    c1, g1 = ST.finetune_cost_and_grad(p, X, y, 1.0)
+    assert c1 - c0 == pytest.approx(0.5 * np.sum(p["W2"] ** 2))
+    np.testing.assert_allclose(g1["W1"], g0["W1"])
+    np.testing.assert_allclose(g1["W2"] - g0["W2"], p["W2"])
+
+
+def test_bad_input():
+    p = SA.initialize(6, 3)
+    with pytest.raises(ValueError, match="do not fit"):
+        SA.cost_and_grad(p, np.zeros((4, 5)))
+    with pytest.raises(ValueError, match="rho"):
+        SA.cost_and_grad(p, np.zeros((4, 6)), rho=1.5)
+    with pytest.raises(KeyError, match="missing"):
+        SA.cost_and_grad({"W1": p["W1"]}, np.zeros((4, 6)))
+    with pytest.raises(ValueError, match="labels in 0..1"):
+        ST.finetune_cost_and_grad({"W1": np.ones((6, 3)), "b1": np.ones(3), "W2": np.ones((3, 2)),
+                                   "b2": np.ones(2)}, np.zeros((2, 6)), np.array([0, 5]))
