@@ -83,23 +83,49 @@ def cost_and_grad(params, X, lam=3e-3, beta=3.0, rho=0.1):
     return _cost_and_grad(p, X, lam, beta, rho)
 
 
+def _sigmoid_inplace(Z):
+    """Overwrite Z with sigmoid(Z) = (1 + tanh(Z/2)) / 2.
+
+    Equal to expit to within an ulp or two in absolute terms (no overflow, no
+    warning), and two to five times faster than scipy.special.expit on this
+    machine, because NumPy's tanh is vectorised. Used for the (m, n) output
+    layer, where the time matters and only absolute accuracy does.
+    """
+    Z *= 0.5
+    np.tanh(Z, out=Z)
+    Z += 1.0
+    Z *= 0.5
+    return Z
+
+
 def _cost_and_grad(p, X, lam, beta, rho):
-    """`cost_and_grad` without validation, in X's dtype (float32 or float64): the training hot path."""
+    """`cost_and_grad` without validation, in X's dtype (float32 or float64): the training hot path.
+
+    The (m, n) arrays are the expensive ones (n = 784 pixels), so they are made
+    once and updated in place: every fresh 25 MB temporary costs as much as a
+    matrix product here (measured in benchmarks/stacked_autoencoder.py).
+    """
     m = X.shape[0]
     W1, b1, W2, b2 = (p[k].astype(X.dtype, copy=False) for k in PARAM_KEYS)
-    H = expit(X @ W1 + b1)
-    X_hat = expit(H @ W2 + b2)
+    H = expit(X @ W1 + b1)                       # (m, h)
+    X_hat = H @ W2                               # (m, n), then in place:
+    X_hat += b2
+    _sigmoid_inplace(X_hat)
     rho_hat = H.mean(axis=0)
-    diff = X_hat - X
-    cost = (0.5 / m * np.sum(diff * diff, dtype=np.float64)
-            + 0.5 * lam * (np.sum(W1 * W1, dtype=np.float64) + np.sum(W2 * W2, dtype=np.float64))
+    diff = X_hat - X                             # the one other (m, n) array
+    flat = diff.reshape(-1)
+    cost = (0.5 / m * float(np.dot(flat, flat))
+            + 0.5 * lam * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
             + beta * float(np.sum(kl_divergence(rho, rho_hat))))
-    # Backpropagation. delta3 = dJ/d(pre-activation of the output), already divided by m.
-    delta3 = diff * X_hat * (1 - X_hat) / m
+    # Backpropagation. m * delta3 = (x_hat - x) * x_hat * (1 - x_hat), the error at the
+    # output's pre-activation; the 1/m is applied to the small (h-wide) products below.
+    diff *= X_hat
+    np.subtract(1.0, X_hat, out=X_hat)
+    diff *= X_hat
     # The sparsity term depends on every sample through rho_hat = mean_i H_ij,
     # so each sample gets d(beta*KL)/d(rho_hat_j) * 1/m added to its hidden error.
-    sparse = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat)) / m
-    delta2 = (delta3 @ W2.T + sparse) * H * (1 - H)
+    sparse = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    delta2 = (diff @ W2.T + sparse) * (H * (1 - H) / m)
     grads = {"W1": X.T @ delta2 + lam * W1, "b1": delta2.sum(axis=0),
-             "W2": H.T @ delta3 + lam * W2, "b2": delta3.sum(axis=0)}
+             "W2": (H.T @ diff) / m + lam * W2, "b2": diff.sum(axis=0) / m}
     return float(cost), grads
