@@ -17,8 +17,7 @@ ALL = sorted(p for d in ("lectures", "solutions", "assignments") for p in (ROOT 
 
 def test_there_are_four_lectures():
     assert [p.name for p in LECTURES] == ["01-mle-losses.ipynb", "02-regularization.ipynb",
-                                          "03-optimizers.ipynb", "04-autoencoders.ipynb"][:len(LECTURES)]
-    assert LECTURES, "no lecture notebooks found"
+                                          "03-optimizers.ipynb", "04-autoencoders.ipynb"]
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(ROOT)))
