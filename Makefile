@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test bench clean
+.PHONY: setup lab test bench assignments clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,11 @@ lab: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Regenerate the student versions in assignments/ from solutions/ (commit the result).
+assignments: setup
+	$(PY) -m grader generate
+	$(PY) tools/clean_notebooks.py --check assignments
 
 bench: setup
 	$(PY) benchmarks/stacked_autoencoder.py

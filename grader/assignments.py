@@ -1,0 +1,30 @@
+"""The course's assignments: ids and points, declared once.
+
+Every graded cell of a solution notebook has a grade_id listed here with its
+points; tests check that the notebooks' nbgrader metadata agree, and the checks
+read their maximum score from here.
+"""
+
+#: assignment id -> {grade_id: points}. Autograded test cells start with "test_",
+#: manually graded written answers with "answer_".
+ASSIGNMENTS = {
+    "a1-mle-losses": {
+        "test_gaussian_nll": 2,
+        "test_mse": 2,
+        "test_sigmoid": 2,
+        "test_binary_cross_entropy": 2,
+        "test_bce_with_logits": 3,
+        "test_softmax": 2,
+        "test_softmax_cross_entropy": 3,
+        "test_softmax_cross_entropy_grad": 3,
+        "answer_mse_is_mle": 2,
+    },
+}
+
+
+def points(assignment, grade_id):
+    """Maximum points of one graded cell."""
+    try:
+        return ASSIGNMENTS[assignment][grade_id]
+    except KeyError:
+        raise KeyError(f"no graded cell {grade_id!r} in assignment {assignment!r}") from None

@@ -1,0 +1,81 @@
+"""Write the corpus of realistic wrong submissions in tests/files/submissions/.
+
+Each submission is the student version of an assignment with every function filled
+in correctly (from the solution) except one, which has a known mistake. The
+expected points and the sentence the feedback must contain are in
+tests/files/submissions/expected.json. Run this script again after changing a
+solution notebook:  python tests/files/make_submissions.py
+"""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(__file__).parent / "submissions"
+
+# (assignment, student, solution cell grade_id, replacement code,
+#  {graded cell: points expected, for every test cell that does not get full marks},
+#  a phrase the feedback must contain)
+MISTAKES = [
+    ("a1-mle-losses", "slides-bce", "binary_cross_entropy", '''
+def binary_cross_entropy(p, y):
+    return float(-np.mean(np.log(p) + (1 - y) * np.log(1 - p)))
+''', {"test_binary_cross_entropy": 0.0}, "missing its factor y"),
+    ("a1-mle-losses", "naive-softmax", "softmax", '''
+def softmax(Z):
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+''', {"test_softmax": 1.0, "test_softmax_cross_entropy_grad": 2.0},   # the gradient uses this softmax
+     "subtract each row's maximum"),
+    ("a1-mle-losses", "classes-mean", "softmax_cross_entropy", '''
+def softmax_cross_entropy(Z, y):
+    P = softmax(Z)
+    return float(-np.mean(np.log(P[np.arange(len(y)), y])) / Z.shape[1])
+''', {"test_softmax_cross_entropy": 0.0}, "averaged over classes"),
+    ("a1-mle-losses", "grad-without-m", "softmax_cross_entropy_grad", '''
+def softmax_cross_entropy_grad(Z, y):
+    G = softmax(Z)
+    G[np.arange(len(y)), y] -= 1
+    return G
+''', {"test_softmax_cross_entropy_grad": 1.0}, "missing the 1/m"),
+    ("a1-mle-losses", "naive-sigmoid", "sigmoid", '''
+def sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+''', {"test_sigmoid": 1.3333}, "exp only ever sees arguments <= 0"),
+    ("a1-mle-losses", "nll-without-constant", "gaussian_nll", '''
+def gaussian_nll(y_hat, y, sigma=1.0):
+    return float(np.sum((y - y_hat) ** 2) / (2 * sigma ** 2))
+''', {"test_gaussian_nll": 0.0}, "the constant m*log(sqrt(2*pi)*sigma) is missing"),
+]
+
+
+def solution_code(source):
+    """The solution cell with the solution delimiters removed (what a student would have written)."""
+    return re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source, flags=re.M)
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    expected = {}
+    for assignment, student, cell_id, code, losses, message in MISTAKES:
+        sol = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+        solutions = {c.metadata.nbgrader["grade_id"]: c.source for c in sol.cells
+                     if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+        nb = nbformat.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+        for c in nb.cells:
+            gid = c.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in solutions:
+                c.source = code.strip() + "\n" if gid == cell_id else solution_code(solutions[gid])
+            elif c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"):
+                c.source = "Because the Gaussian log-likelihood is a constant minus the squared error over 2 sigma^2."
+        path = OUT / f"{student}_{assignment}.ipynb"
+        nbformat.write(nb, path)
+        expected[f"{student}/{assignment}"] = {"cells": losses, "message": message}
+    (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(MISTAKES)} submissions to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""nbgrader end to end, with its real commands and gradebook: the committed student
+versions are exactly what generate_assignment makes; autograding a solution gives
+full marks, autograding an untouched student version gives zero."""
+import filecmp
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from grader.assignments import ASSIGNMENTS
+from grader.course import ROOT, generate, nbgrader
+
+ASSIGNMENT_IDS = [a for a in ASSIGNMENTS if (ROOT / "solutions" / a).is_dir()]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A fresh course folder: the config and solutions, nothing else; every assignment generated."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    for a in ASSIGNMENT_IDS:
+        generate(a, root=root)
+    return root
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_committed_release_equals_a_fresh_generation(course, assignment):
+    fresh = course / "assignments" / assignment
+    committed = ROOT / "assignments" / assignment
+    cmp = filecmp.dircmp(fresh, committed)
+    differ = cmp.left_only + cmp.right_only + [f for f in cmp.common_files
+                                               if (fresh / f).read_bytes() != (committed / f).read_bytes()]
+    assert not differ, (f"assignments/{assignment} is out of date ({', '.join(differ)}): "
+                        "regenerate it with `make assignments` and commit the result")
+
+
+def submit(course, student, assignment, notebook_path):
+    dest = course / "submitted" / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook_path, dest / f"{assignment}.ipynb")
+
+
+def autograde(course, assignment, student):
+    nbgrader("db", "student", "add", student, root=course)
+    nbgrader("autograde", assignment, "--student", student, "--force", root=course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(assignment, student)
+        return sub.code_score, sub.max_code_score
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_solution_gets_full_marks(course, assignment):
+    submit(course, "solution", assignment, course / "solutions" / assignment / f"{assignment}.ipynb")
+    score, max_score = autograde(course, assignment, "solution")
+    expected = sum(p for gid, p in ASSIGNMENTS[assignment].items() if gid.startswith("test_"))
+    assert max_score == expected
+    assert score == max_score
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_untouched_student_version_gets_zero(course, assignment):
+    submit(course, "blank", assignment, ROOT / "assignments" / assignment / f"{assignment}.ipynb")
+    score, max_score = autograde(course, assignment, "blank")
+    assert max_score > 0 and score == 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_notebook_points_are_the_declared_points(assignment):
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    graded = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert graded == ASSIGNMENTS[assignment]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_release_holds_no_hidden_or_solution_text(assignment):
+    text = (ROOT / "assignments" / assignment / f"{assignment}.ipynb").read_text()
+    for marker in ("BEGIN HIDDEN TESTS", "grader.checks", "BEGIN SOLUTION", "MARK SCHEME", "check_"):
+        assert marker not in text, marker
+
+
+CORPUS = ROOT / "tests" / "files" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def graded_corpus(course):
+    """Every realistic wrong submission, autograded in one batch by nbgrader."""
+    expected = json.loads((CORPUS / "expected.json").read_text())
+    for key in expected:
+        student, assignment = key.split("/")
+        submit(course, student, assignment, CORPUS / f"{student}_{assignment}.ipynb")
+        nbgrader("db", "student", "add", student, root=course)
+    for assignment in {k.split("/")[1] for k in expected}:
+        nbgrader("autograde", assignment, "--force", root=course)
+    return expected
+
+
+def test_corpus_gets_exactly_the_expected_points_and_diagnosis(course, graded_corpus):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for key, exp in graded_corpus.items():
+            student, assignment = key.split("/")
+            nb = gb.find_submission(assignment, student).notebooks[0]
+            lost = {g.name: g.score for g in nb.grades
+                    if g.name.startswith("test_") and g.score != g.max_score}
+            assert lost == pytest.approx(exp["cells"]), key
+            graded_nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb",
+                                      as_version=4)
+            out = "".join(o.get("text", "") for c in graded_nb.cells for o in c.get("outputs", []))
+            assert exp["message"] in out, key
