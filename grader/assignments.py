@@ -19,6 +19,15 @@ ASSIGNMENTS = {
         "test_softmax_cross_entropy_grad": 3,
         "answer_mse_is_mle": 2,
     },
+    "a2-regularization": {
+        "test_l2": 3,
+        "test_l1": 3,
+        "test_weight_decay_step": 2,
+        "test_l1_step": 2,
+        "test_ridge_fit": 3,
+        "test_choose_lambda": 2,
+        "answer_l1_zeros": 2,
+    },
 }
 
 

@@ -78,3 +78,26 @@ def test_bad_input(net):
         R.l2_penalty(net, 0.1, keys=["W9"])
     with pytest.raises(TypeError, match="dict"):
         R.l2_penalty([1, 2], 0.1)
+
+
+def test_ridge_fit_matches_scikit_learn(rng):
+    """sklearn's Ridge minimises ||y - Xw - b||^2 + alpha ||w||^2 with b unpenalised: the same
+    minimiser as 1/2 ||.||^2 + lam/2 ||w||^2 with alpha = lam."""
+    from sklearn.linear_model import Ridge
+    Phi, y = rng.normal(size=(30, 5)), rng.normal(size=30) + 3.0
+    for lam in (0.0, 0.1, 10.0):
+        w, b = R.ridge_fit(Phi, y, lam)
+        ref = Ridge(alpha=lam, solver="svd").fit(Phi, y)
+        np.testing.assert_allclose(w, ref.coef_, rtol=1e-8, atol=1e-10)
+        assert b == pytest.approx(ref.intercept_, rel=1e-8)
+
+
+def test_choose_lambda_picks_the_validation_minimum(rng):
+    Phi, y = rng.normal(size=(12, 8)), rng.normal(size=12)
+    Phi_v, y_v = rng.normal(size=(40, 8)), rng.normal(size=40)
+    lams = [1e-3, 1e-1, 1.0, 10.0, 100.0]
+    errs = []
+    for lam in lams:  # by brute force, with scikit-learn's Ridge
+        from sklearn.linear_model import Ridge
+        errs.append(np.mean((Ridge(alpha=lam, solver="svd").fit(Phi, y).predict(Phi_v) - y_v) ** 2))
+    assert R.choose_lambda(Phi, y, Phi_v, y_v, lams) == lams[int(np.argmin(errs))]

@@ -224,20 +224,29 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
     return report.score()
 
 
-def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes=None, **opts):
+def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes=None, post=None, **opts):
     """A Case that calls student and reference on the same (copied) arguments.
 
     mistakes: {sentence: wrong_function}; each wrong function takes the same arguments.
+    post: turns a result into something comparable (e.g. a tuple into one vector); a
+    student result it cannot handle is reported as having the wrong form.
     """
     kwargs = kwargs or {}
 
     def run(_):
         got = call_student(student_fn, *args, **kwargs)
+        if post is not None:
+            try:
+                got = post(got)
+            except Exception:
+                raise StudentError(f"returned {type(got).__name__}, which is not the form the "
+                                   "docstring asks for") from None
         if not isinstance(got, dict):
             got = as_array(got)
-        return got, reference(*fresh(args), **fresh(kwargs))
+        return got, (post or (lambda r: r))(reference(*fresh(args), **fresh(kwargs)))
 
-    wrong = {s: (lambda f=f: f(*fresh(args), **fresh(kwargs))) for s, f in (mistakes or {}).items()}
+    wrong = {s: (lambda f=f: (post or (lambda r: r))(f(*fresh(args), **fresh(kwargs))))
+             for s, f in (mistakes or {}).items()}
     return Case(name, run, weight, wrong, **opts)
 
 

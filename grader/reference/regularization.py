@@ -80,3 +80,35 @@ def l1_step(params, grads, lr, lam, keys=None):
     ws = set(weight_keys(params, keys))
     return {k: v - (lr * lam * np.sign(v) if k in ws else 0.0) - lr * grads[k]
             for k, v in params.items()}
+
+
+def ridge_fit(Phi, y, lam):
+    r"""L2-regularised least squares with an unpenalised intercept.
+
+    Minimises 1/2 ||Phi w + b - y||^2 + lam/2 ||w||^2 over the weights w (n,) and the bias b.
+    Phi: features (m, n); y: targets (m,); lam >= 0.
+    Returns (w, b): w of shape (n,), b a float. Solved exactly from the normal equations
+    [[Phi^T Phi + lam I, Phi^T 1], [1^T Phi, m]] [w; b] = [Phi^T y; 1^T y].
+    """
+    Phi = as_float_array(Phi, "Phi", ndim=2)
+    y = as_float_array(y, "y", ndim=1)
+    if y.shape[0] != Phi.shape[0]:
+        raise ValueError(f"Phi has {Phi.shape[0]} rows but y has {y.shape[0]} entries")
+    if lam < 0:
+        raise ValueError(f"lam must be >= 0; got {lam}")
+    m, n = Phi.shape
+    A = np.c_[Phi, np.ones(m)]
+    reg = lam * np.eye(n + 1)
+    reg[n, n] = 0.0                      # the intercept is not penalised
+    sol = np.linalg.lstsq(A.T @ A + reg, A.T @ y, rcond=None)[0]
+    return sol[:n], float(sol[n])
+
+
+def choose_lambda(Phi_train, y_train, Phi_val, y_val, lams):
+    """The lam in `lams` whose `ridge_fit` on the training data has the lowest mean squared
+    error on the validation data (the first such lam if several tie). Returns a float."""
+    errors = []
+    for lam in lams:
+        w, b = ridge_fit(Phi_train, y_train, lam)
+        errors.append(np.mean((Phi_val @ w + b - np.asarray(y_val, dtype=np.float64)) ** 2))
+    return float(lams[int(np.argmin(errors))])

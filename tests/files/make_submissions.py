@@ -48,6 +48,36 @@ def sigmoid(z):
 def gaussian_nll(y_hat, y, sigma=1.0):
     return float(np.sum((y - y_hat) ** 2) / (2 * sigma ** 2))
 ''', {"test_gaussian_nll": 0.0}, "the constant m*log(sqrt(2*pi)*sigma) is missing"),
+    ("a2-regularization", "decayed-bias", "update_steps", '''
+def weight_decay_step(params, grads, lr, lam):
+    return {k: (1 - lr * lam) * v - lr * grads[k] for k, v in params.items()}
+
+
+def l1_step(params, grads, lr, lam):
+    return {k: v - (lr * lam * np.sign(v) if k.startswith("W") else 0.0) - lr * grads[k]
+            for k, v in params.items()}
+''', {"test_weight_decay_step": 0.0}, "the bias is decayed too"),
+    ("a2-regularization", "abs-not-sign", "l1", '''
+def l1_penalty(params, lam):
+    return float(lam * sum(np.sum(np.abs(v)) for k, v in params.items() if k.startswith("W")))
+
+
+def l1_penalty_grad(params, lam):
+    return {k: lam * np.abs(v) if k.startswith("W") else np.zeros_like(v) for k, v in params.items()}
+''', {"test_l1": 1.2}, "lam*sign(w), not lam*|w|"),
+    ("a2-regularization", "penalised-intercept", "ridge", '''
+def ridge_fit(Phi, y, lam):
+    A = np.c_[Phi, np.ones(len(y))]
+    sol = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ y)
+    return sol[:-1], float(sol[-1])
+
+
+def choose_lambda(Phi_train, y_train, Phi_val, y_val, lams):
+    errors = [np.mean((Phi_val @ w + b - y_val) ** 2)
+              for w, b in (ridge_fit(Phi_train, y_train, lam) for lam in lams)]
+    return float(lams[int(np.argmin(errors))])
+''', {"test_ridge_fit": 1.0, "test_choose_lambda": 1.0},   # choose_lambda calls this ridge_fit
+     "the intercept b is penalised too"),
 ]
 
 
@@ -69,7 +99,7 @@ def main():
             if gid in solutions:
                 c.source = code.strip() + "\n" if gid == cell_id else solution_code(solutions[gid])
             elif c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"):
-                c.source = "Because the Gaussian log-likelihood is a constant minus the squared error over 2 sigma^2."
+                c.source = "A short written answer in the student's own words."
         path = OUT / f"{student}_{assignment}.ipynb"
         nbformat.write(nb, path)
         expected[f"{student}/{assignment}"] = {"cells": losses, "message": message}
