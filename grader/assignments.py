@@ -28,6 +28,16 @@ ASSIGNMENTS = {
         "test_choose_lambda": 2,
         "answer_l1_zeros": 2,
     },
+    "a3-optimizers": {
+        "test_gradient_descent": 1,
+        "test_momentum": 2,
+        "test_nesterov": 2,
+        "test_adagrad": 2,
+        "test_adadelta": 2,
+        "test_rmsprop": 2,
+        "test_adam": 3,
+        "answer_bias_correction": 2,
+    },
 }
 
 

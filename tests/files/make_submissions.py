@@ -78,6 +78,29 @@ def choose_lambda(Phi_train, y_train, Phi_val, y_val, lams):
     return float(lams[int(np.argmin(errors))])
 ''', {"test_ridge_fit": 1.0, "test_choose_lambda": 1.0},   # choose_lambda calls this ridge_fit
      "the intercept b is penalised too"),
+    ("a3-optimizers", "adam-uncorrected", "adam", '''
+def adam(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    if state is None:
+        state = {"m": {k: 0.0 for k in params}, "v": {k: 0.0 for k in params}}
+    g = grad_fn(params)
+    m = {k: beta1 * state["m"][k] + (1 - beta1) * g[k] for k in params}
+    v = {k: beta2 * state["v"][k] + (1 - beta2) * g[k] ** 2 for k in params}
+    return {k: params[k] - lr * m[k] / (np.sqrt(v[k]) + eps) for k in params}, {"m": m, "v": v}
+''', {"test_adam": 0.0}, "no bias correction"),
+    ("a3-optimizers", "nag-at-theta", "nesterov", '''
+def nesterov(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    v = state or {k: 0.0 for k in params}
+    g = grad_fn(params)
+    v = {k: gamma * v[k] + lr * g[k] for k in params}
+    return {k: params[k] - v[k] for k in params}, v
+''', {"test_nesterov": 0.5}, "NAG takes it at the look-ahead point"),
+    ("a3-optimizers", "adagrad-sums-gradients", "adagrad", '''
+def adagrad(params, grad_fn, state=None, lr=0.01, eps=1e-8):
+    G = state or {k: 0.0 for k in params}
+    g = grad_fn(params)
+    G = {k: G[k] + g[k] for k in params}
+    return {k: params[k] - lr / np.sqrt(G[k] + eps) * g[k] for k in params}, G
+''', {"test_adagrad": 0.0}, "SQUARES of the gradients"),
 ]
 
 
