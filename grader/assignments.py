@@ -38,6 +38,19 @@ ASSIGNMENTS = {
         "test_adam": 3,
         "answer_bias_correction": 2,
     },
+    "a4-sparse-autoencoder": {
+        "test_kl_divergence": 1,
+        "test_sparse_autoencoder_cost": 3,
+        "test_sparse_autoencoder_grad": 5,
+        "answer_small_rho": 2,
+    },
+    "a5-stacked-autoencoder": {
+        "test_stack_features": 1,
+        "test_stacked_cost": 2,
+        "test_stacked_grad": 4,
+        "test_predict": 1,
+        "answer_finetuning": 2,
+    },
 }
 
 

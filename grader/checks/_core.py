@@ -165,38 +165,57 @@ class Case:
     on_error: dict = field(default_factory=dict)   # substring of the error -> the diagnosis
 
 
-def library_use(fn, objects=(), modules=()):
-    """Names of forbidden library functions or modules that `fn`'s code refers to, or [].
+def library_use(fn, objects=(), modules=(), _seen=None):
+    """Names of forbidden library functions or modules that `fn` uses, or [].
 
     objects: {description: callable}, e.g. {"scipy.special.softmax": scipy.special.softmax};
     modules: module name prefixes, e.g. ("autograd", "jax", "torch").
-    Looks at every global name the function (and functions nested in it) uses, so
-    `from scipy.special import softmax as sm` is found as well as `scipy.special.softmax`.
+    Looks at every name the function's code (and code nested in it) refers to, resolved
+    through its globals and its closure, and follows the student's own helper functions,
+    so `from scipy.special import softmax as sm` and a helper that calls autograd are found.
     """
     import types
 
-    names, stack = set(), [getattr(fn, "__code__", None)]
+    _seen = set() if _seen is None else _seen
+    if id(fn) in _seen or not isinstance(fn, types.FunctionType):
+        return []
+    _seen.add(id(fn))
+    names, stack = set(), [fn.__code__]
     while stack:
         code = stack.pop()
-        if code is None:
-            continue
         names.update(code.co_names)
         stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    found, glb = [], getattr(fn, "__globals__", {})
+    scope = dict(fn.__globals__)
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            scope[name] = cell.cell_contents
+        except ValueError:      # an empty cell
+            pass
+    names |= set(fn.__code__.co_freevars)
+
+    def forbidden_module(obj):
+        mod = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+        return isinstance(mod, str) and any(mod == m or mod.startswith(m + ".") for m in modules)
+
+    found = []
     for desc in objects:                      # imports inside the function: "from scipy.special import softmax"
         module, attr = desc.rsplit(".", 1)
         if module in names and attr in names:
             found.append(desc)
     found += [m for m in modules if any(n == m or n.startswith(m + ".") for n in names)]
     for name in names:
-        obj = glb.get(name)
+        obj = scope.get(name)
+        if obj is None:
+            continue
         for desc, target in objects.items():
             if obj is target or (isinstance(obj, types.ModuleType) and desc.startswith(obj.__name__ + ".")
                                  and desc.rsplit(".", 1)[1] in names):
                 found.append(desc)
-        mod = getattr(obj, "__module__", None) if not isinstance(obj, types.ModuleType) else obj.__name__
-        if isinstance(mod, str) and any(mod == m or mod.startswith(m + ".") for m in modules):
-            found.append(mod.split(".")[0])
+        if forbidden_module(obj):
+            found.append((obj.__name__ if isinstance(obj, types.ModuleType) else obj.__module__).split(".")[0])
+        elif isinstance(obj, types.FunctionType) and obj.__module__ == fn.__module__ \
+                and not _is_ours(obj.__code__.co_filename):
+            found += library_use(obj, objects, modules, _seen)      # the student's own helpers (same module)
     return sorted(set(found))
 
 

@@ -101,6 +101,56 @@ def adagrad(params, grad_fn, state=None, lr=0.01, eps=1e-8):
     G = {k: G[k] + g[k] for k in params}
     return {k: params[k] - lr / np.sqrt(G[k] + eps) * g[k] for k in params}, G
 ''', {"test_adagrad": 0.0}, "SQUARES of the gradients"),
+    ("a4-sparse-autoencoder", "kl-not-backpropagated", "sparse_autoencoder_cost", '''
+def sparse_autoencoder_cost(params, X, lam=3e-3, beta=3.0, rho=0.1):
+    m = X.shape[0]
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    H = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    X_hat = 1 / (1 + np.exp(-(H @ W2 + b2)))
+    rho_hat = H.mean(axis=0)
+    cost = (0.5 / m * np.sum((X_hat - X) ** 2) + 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+            + beta * np.sum(kl_divergence(rho, rho_hat)))
+    delta3 = (X_hat - X) * X_hat * (1 - X_hat) / m
+    delta2 = (delta3 @ W2.T) * H * (1 - H)
+    return float(cost), {"W1": X.T @ delta2 + lam * W1, "b1": delta2.sum(axis=0),
+                         "W2": H.T @ delta3 + lam * W2, "b2": delta3.sum(axis=0)}
+''', {"test_sparse_autoencoder_grad": 0.0}, "its gradient is missing from backpropagation"),
+    ("a4-sparse-autoencoder", "autograd-gradient", "sparse_autoencoder_cost", '''
+import autograd.numpy as anp
+from autograd import value_and_grad
+
+
+def _cost(params, X, lam, beta, rho):
+    H = 1 / (1 + anp.exp(-(anp.dot(X, params["W1"]) + params["b1"])))
+    X_hat = 1 / (1 + anp.exp(-(anp.dot(H, params["W2"]) + params["b2"])))
+    rho_hat = anp.mean(H, axis=0)
+    kl = rho * anp.log(rho / rho_hat) + (1 - rho) * anp.log((1 - rho) / (1 - rho_hat))
+    return (0.5 / X.shape[0] * anp.sum((X_hat - X) ** 2)
+            + 0.5 * lam * (anp.sum(params["W1"] ** 2) + anp.sum(params["W2"] ** 2)) + beta * anp.sum(kl))
+
+
+def sparse_autoencoder_cost(params, X, lam=3e-3, beta=3.0, rho=0.1):
+    cost, grads = value_and_grad(_cost)(params, X, lam, beta, rho)
+    return float(cost), grads
+''', {"test_sparse_autoencoder_grad": 0.0}, "an automatic-differentiation library earns no points"),
+    ("a5-stacked-autoencoder", "decay-every-layer", "stacked_cost_and_grad", '''
+def stacked_cost_and_grad(params, X, y, lam=1e-4):
+    m = X.shape[0]
+    A1 = sigmoid(X @ params["W1"] + params["b1"])
+    A2 = sigmoid(A1 @ params["W2"] + params["b2"])
+    Z = A2 @ params["W3"] + params["b3"]
+    Z = Z - Z.max(axis=1, keepdims=True)
+    logP = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    cost = -np.mean(logP[np.arange(m), y]) + 0.5 * lam * sum(np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
+    d3 = np.exp(logP)
+    d3[np.arange(m), y] -= 1
+    d3 /= m
+    d2 = (d3 @ params["W3"].T) * A2 * (1 - A2)
+    d1 = (d2 @ params["W2"].T) * A1 * (1 - A1)
+    return float(cost), {"W1": X.T @ d1 + lam * params["W1"], "b1": d1.sum(0),
+                         "W2": A1.T @ d2 + lam * params["W2"], "b2": d2.sum(0),
+                         "W3": A2.T @ d3 + lam * params["W3"], "b3": d3.sum(0)}
+''', {"test_stacked_cost": 0.0, "test_stacked_grad": 0.0}, "only the softmax weights W3"),
 ]
 
 

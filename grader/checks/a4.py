@@ -1,0 +1,101 @@
+"""Checks for a4-sparse-autoencoder.
+
+The cost and the gradient are graded separately, both from the student's
+`sparse_autoencoder_cost(params, X, lam, beta, rho) -> (cost, grads)`. Wrong
+variants are complete implementations of a mistake, cost and gradient together,
+as a student would write them.
+"""
+import numpy as np
+from scipy.special import expit
+
+from ..reference import sparse_autoencoder as R
+from ._core import compare, run_check
+
+A = "a4-sparse-autoencoder"
+AUTODIFF = ({}, ("autograd", "jax", "torch", "tensorflow"),
+            "the gradient must be computed by your own backpropagation; an automatic-differentiation "
+            "library earns no points for it")
+
+
+def _variant(kind):
+    """(cost, grads) of the sparse autoencoder with one known mistake."""
+    def f(p, X, lam, beta, rho):
+        m = X.shape[0]
+        W1, b1, W2, b2 = (np.asarray(p[k], dtype=float) for k in R.PARAM_KEYS)
+        H = expit(X @ W1 + b1)
+        Xh = expit(H @ W2 + b2)
+        rho_hat = H.mean(axis=0)
+        wd = 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        dW1_wd, dW2_wd, db1_wd, db2_wd = lam * W1, lam * W2, 0.0, 0.0
+        if kind == "decay_bias":
+            wd += 0.5 * lam * (np.sum(b1 ** 2) + np.sum(b2 ** 2))
+            db1_wd, db2_wd = lam * b1, lam * b2
+        if kind == "no_half":
+            wd, dW1_wd, dW2_wd = 2 * wd, 2 * lam * W1, 2 * lam * W2
+        recon = 0.5 * np.sum((Xh - X) ** 2) / m
+        scale = 1.0 if kind == "no_m" else 1.0 / m      # the 1/m of the averaged terms' gradients
+        d3 = (Xh - X) * Xh * (1 - Xh) * scale
+        if kind == "per_sample":
+            sp_cost = beta * np.sum(R.kl_divergence(rho, H)) / m
+            sp_grad = beta * (-rho / H + (1 - rho) / (1 - H)) * scale
+        else:
+            sp_cost = beta * np.sum(R.kl_divergence(rho, rho_hat))
+            sp_grad = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat)) * scale
+        if kind == "no_kl_grad":
+            sp_grad = 0.0
+        d2 = (d3 @ W2.T + sp_grad) * H * (1 - H)
+        grads = {"W1": X.T @ d2 + dW1_wd, "b1": d2.sum(0) + db1_wd, "W2": H.T @ d3 + dW2_wd, "b2": d3.sum(0) + db2_wd}
+        return float(recon + wd + sp_cost), grads
+    return f
+
+
+MISTAKES = {
+    "the sparsity term is in the cost but its gradient is missing from backpropagation: add "
+    "beta * (-rho/rho_hat + (1-rho)/(1-rho_hat)) / m to every sample's hidden error":
+        _variant("no_kl_grad"),
+    "sparsity is measured per sample (KL of each activation): rho_hat_j must be the activation of unit j "
+    "AVERAGED over the batch, and the KL taken of that average":
+        _variant("per_sample"),
+    "the biases are decayed too: weight decay covers W1 and W2 only":
+        _variant("decay_bias"),
+    "the weight decay is missing its 1/2: lam/2 * (sum W1^2 + sum W2^2)":
+        _variant("no_half"),
+    "the gradient is missing the 1/m of the reconstruction and sparsity terms":
+        _variant("no_m"),
+}
+
+
+def _cases(fn, part):
+    rng = np.random.default_rng(40)
+    cases = []
+    for (m, n, h, lam, beta, rho, bias) in [(10, 8, 5, 3e-3, 3.0, 0.1, 0.0), (20, 6, 3, 0.1, 1.0, 0.05, 0.0),
+                                            (12, 7, 4, 1e-4, 3.0, 0.1, -4.0), (12, 7, 4, 0.0, 0.5, 0.2, 4.0)]:
+        p = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in R.initialize(n, h, seed=m).items()}
+        p["b1"] = p["b1"] + bias            # saturate the hidden layer: rho_hat near 0 or near 1
+        X = rng.uniform(0, 1, (m, n))
+        edge = "" if bias == 0 else f", rho_hat near {'0' if bias < 0 else '1'}"
+        post = (lambda r: float(r[0])) if part == "cost" else (lambda r: r[1])
+        cases.append(compare(f"{m} samples, {n} inputs, {h} hidden, lam={lam}, beta={beta}, rho={rho}{edge}",
+                             fn, R.cost_and_grad, (p, X, lam, beta, rho), post=post, mistakes=MISTAKES,
+                             rtol=1e-6, atol=1e-10))
+    return cases
+
+
+def check_kl_divergence(fn):
+    rho_hat = np.array([0.01, 0.05, 0.1, 0.3, 0.9, 0.999])
+    return run_check(A, "test_kl_divergence", "kl_divergence", fn, [
+        compare("rho = 0.1", fn, R.kl_divergence, (0.1, rho_hat), rtol=1e-10, mistakes={
+            "the arguments are swapped: KL(rho || rho_hat) = rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat))":
+                lambda r, q: q * np.log(q / r) + (1 - q) * np.log((1 - q) / (1 - r))}),
+        compare("rho = 0.05, rho_hat = rho gives 0", fn, R.kl_divergence, (0.05, np.array([0.05, 0.5])), rtol=1e-10),
+    ])
+
+
+def check_cost(fn):
+    return run_check(A, "test_sparse_autoencoder_cost", "sparse_autoencoder_cost: the cost", fn,
+                     _cases(fn, "cost"))
+
+
+def check_grad(fn):
+    return run_check(A, "test_sparse_autoencoder_grad", "sparse_autoencoder_cost: the gradient", fn,
+                     _cases(fn, "grad"), forbidden=AUTODIFF)
