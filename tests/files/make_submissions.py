@@ -151,6 +151,65 @@ def stacked_cost_and_grad(params, X, y, lam=1e-4):
                          "W2": A1.T @ d2 + lam * params["W2"], "b2": d2.sum(0),
                          "W3": A2.T @ d3 + lam * params["W3"], "b3": d3.sum(0)}
 ''', {"test_stacked_cost": 0.0, "test_stacked_grad": 0.0}, "only the softmax weights W3"),
+    ("a3-optimizers", "adam-t-from-zero", "adam", '''
+def adam(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    if state is None:
+        state = {"t": 0, "m": {k: 0.0 for k in params}, "v": {k: 0.0 for k in params}}
+    g = grad_fn(params)
+    t = state["t"]
+    m = {k: beta1 * state["m"][k] + (1 - beta1) * g[k] for k in params}
+    v = {k: beta2 * state["v"][k] + (1 - beta2) * g[k] ** 2 for k in params}
+    new = {k: params[k] - lr * (m[k] / (1 - beta1 ** t)) / (np.sqrt(v[k] / (1 - beta2 ** t)) + eps) for k in params}
+    return new, {"t": t + 1, "m": m, "v": v}
+''', {"test_adam": 0.0}, "1 - beta^0 = 0"),
+    ("a3-optimizers", "adam-eps-inside", "adam", '''
+def adam(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    if state is None:
+        state = {"t": 0, "m": {k: 0.0 for k in params}, "v": {k: 0.0 for k in params}}
+    g = grad_fn(params)
+    t = state["t"] + 1
+    m = {k: beta1 * state["m"][k] + (1 - beta1) * g[k] for k in params}
+    v = {k: beta2 * state["v"][k] + (1 - beta2) * g[k] ** 2 for k in params}
+    new = {k: params[k] - lr * (m[k] / (1 - beta1 ** t)) / np.sqrt(v[k] / (1 - beta2 ** t) + eps) for k in params}
+    return new, {"t": t, "m": m, "v": v}
+''', {"test_adam": 2.4}, "eps is inside the square root"),
+    ("a3-optimizers", "momentum-lr-twice", "momentum", '''
+def momentum(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    v = state or {k: 0.0 for k in params}
+    g = grad_fn(params)
+    v = {k: gamma * v[k] + lr * g[k] for k in params}
+    return {k: params[k] - lr * v[k] for k in params}, v
+''', {"test_momentum": 0.0}, "lr is applied twice"),
+    ("a3-optimizers", "adadelta-current-rms", "adadelta", '''
+def adadelta(params, grad_fn, state=None, rho=0.95, eps=1e-6):
+    s = state or {"Eg2": {k: 0.0 for k in params}, "Edx2": {k: 0.0 for k in params}}
+    g = grad_fn(params)
+    Eg2 = {k: rho * s["Eg2"][k] + (1 - rho) * g[k] ** 2 for k in params}
+    first = {k: -np.sqrt(s["Edx2"][k] + eps) / np.sqrt(Eg2[k] + eps) * g[k] for k in params}
+    Edx2 = {k: rho * s["Edx2"][k] + (1 - rho) * first[k] ** 2 for k in params}
+    dx = {k: -np.sqrt(Edx2[k] + eps) / np.sqrt(Eg2[k] + eps) * g[k] for k in params}
+    return {k: params[k] + dx[k] for k in params}, {"Eg2": Eg2, "Edx2": Edx2}
+''', {"test_adadelta": 0.0}, "RMS[dtheta]_{t-1}"),
+    ("a3-optimizers", "rmsprop-no-decay", "rmsprop", '''
+def rmsprop(params, grad_fn, state=None, lr=0.001, gamma=0.9, eps=1e-8):
+    E = state or {k: 0.0 for k in params}
+    g = grad_fn(params)
+    E = {k: E[k] + g[k] ** 2 for k in params}
+    return {k: params[k] - lr / np.sqrt(E[k] + eps) * g[k] for k in params}, E
+''', {"test_rmsprop": 0.0}, "is not decayed"),
+    ("a4-sparse-autoencoder", "per-sample-sparsity", "sparse_autoencoder_cost", '''
+def sparse_autoencoder_cost(params, X, lam=3e-3, beta=3.0, rho=0.1):
+    m = X.shape[0]
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    H = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    X_hat = 1 / (1 + np.exp(-(H @ W2 + b2)))
+    cost = (0.5 / m * np.sum((X_hat - X) ** 2) + 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+            + beta * np.sum(kl_divergence(rho, H)) / m)
+    delta3 = (X_hat - X) * X_hat * (1 - X_hat) / m
+    delta2 = (delta3 @ W2.T + beta / m * (-rho / H + (1 - rho) / (1 - H))) * H * (1 - H)
+    return float(cost), {"W1": X.T @ delta2 + lam * W1, "b1": delta2.sum(axis=0),
+                         "W2": H.T @ delta3 + lam * W2, "b2": delta3.sum(axis=0)}
+''', {"test_sparse_autoencoder_cost": 0.0, "test_sparse_autoencoder_grad": 0.0}, "sparsity is measured per sample"),
 ]
 
 
