@@ -19,3 +19,12 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 # Grade the notebook with a plain python3 kernel, whatever the student's metadata says.
 c.Execute.kernel_name = "python3"
+
+# Feedback: nbgrader's default feedback shows the hidden tests' source (jupyter/nbgrader
+# #917, #1363). Run its own ClearHiddenTests on the autograded notebook first, so students
+# see each test cell's docstring and the checks' report (the outputs), never the hidden code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

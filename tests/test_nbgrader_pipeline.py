@@ -113,3 +113,16 @@ def test_corpus_gets_exactly_the_expected_points_and_diagnosis(course, graded_co
                                       as_version=4)
             out = "".join(o.get("text", "") for c in graded_nb.cells for o in c.get("outputs", []))
             assert exp["message"] in out, key
+
+
+def test_feedback_shows_the_diagnosis_but_no_hidden_test_code(course, graded_corpus):
+    """nbgrader's default feedback leaks hidden tests (#917, #1363); ours must not."""
+    for assignment in {k.split("/")[1] for k in graded_corpus}:
+        nbgrader("generate_feedback", assignment, "--force", root=course)
+    for key, exp in graded_corpus.items():
+        student, assignment = key.split("/")
+        html = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+        assert exp["message"].replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;") in html \
+            or exp["message"] in html, key
+        for hidden in ("BEGIN HIDDEN TESTS", "grader.checks", "check_"):
+            assert hidden not in html.replace("check_gradient", ""), (key, hidden)

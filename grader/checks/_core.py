@@ -21,6 +21,7 @@ Rules this module enforces, because nbgrader and a shared kernel make them matte
 import contextlib
 import copy
 import io
+import os
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -74,8 +75,6 @@ def fresh(x):
 
 def _is_ours(filename):
     """Frames from the grader package are never shown to students."""
-    import os
-
     return os.path.abspath(filename).startswith(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
