@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test bench assignments clean
+.PHONY: setup lab test bench assignments grade clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ test: setup
 assignments: setup
 	$(PY) -m grader generate
 	$(PY) tools/clean_notebooks.py --check assignments
+
+# Grade a class: `make grade` grades the bundled sample class; `make grade SUBMISSIONS=dir-or-zip` a real one.
+grade: setup
+	$(PY) -m grader grade $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS),--sample)
 
 bench: setup
 	$(PY) benchmarks/stacked_autoencoder.py

@@ -17,6 +17,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Grading: a cell that runs longer than this is stopped (an infinite loop costs that cell only).
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+# A student who deleted a graded cell gets it back (and its tests run) instead of losing it silently.
+c.OverwriteCells.add_missing_cells = True
 # Grade the notebook with a plain python3 kernel, whatever the student's metadata says.
 c.Execute.kernel_name = "python3"
 
