@@ -22,7 +22,7 @@ import nbformat
 from tqdm.auto import tqdm
 
 from .assignments import ASSIGNMENTS
-from .course import ROOT, generate, nbgrader
+from .course import ROOT, generate_all, nbgrader
 
 FLAT_NAME = re.compile(r"^(?P<student>[A-Za-z0-9][\w.-]*?)_(?P<assignment>a\d+-[a-z0-9-]+)\.ipynb$")
 MAX_BYTES = 50 * 1024 * 1024
@@ -109,8 +109,7 @@ def prepare_course(course):
     if (course / "solutions").exists():
         shutil.rmtree(course / "solutions")
     shutil.copytree(ROOT / "solutions", course / "solutions")
-    for a in ASSIGNMENTS:
-        generate(a, root=course)
+    generate_all(root=course)
     return course
 
 

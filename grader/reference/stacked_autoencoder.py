@@ -93,14 +93,6 @@ def _finetune_cost_and_grad(p, X, y, lam):
     return float(cost), grads
 
 
-def _as_dtype(fun, dtype):
-    """Wrap a private cost function so it computes in `dtype` and returns float64 gradients."""
-    def wrapped(params, X, y=None):
-        cost, grads = fun(params, X, y)
-        return cost, {k: np.asarray(g, dtype=np.float64) for k, g in grads.items()}
-    return wrapped
-
-
 def pretrain(X, hidden_sizes=(200, 200), lam=3e-3, beta=3.0, rho=0.1, maxiter=400,
              seed=0, progress=True, dtype=np.float64):
     """Greedy layer-wise pretraining (steps 1 and 2): one sparse autoencoder per layer.
@@ -115,7 +107,8 @@ def pretrain(X, hidden_sizes=(200, 200), lam=3e-3, beta=3.0, rho=0.1, maxiter=40
     layers, histories = [], []
     for l, h in enumerate(hidden_sizes):
         ae0 = sparse_autoencoder.initialize(A.shape[1], h, seed=seed + l)
-        fun = _as_dtype(lambda p, A, _y: sparse_autoencoder._cost_and_grad(p, A, lam, beta, rho), dtype)
+        # the cost computes in A's dtype; lbfgs hands SciPy float64 gradients whatever it returns
+        fun = lambda p, A, _y: sparse_autoencoder._cost_and_grad(p, A, lam, beta, rho)  # noqa: E731
         ae, hist = lbfgs(fun, ae0, A, maxiter=maxiter, progress=progress, desc=f"autoencoder {l + 1}")
         layers.append(ae)
         histories.append(hist)
@@ -128,7 +121,7 @@ def train_softmax(H, y, lam=1e-4, maxiter=400, seed=0, progress=True, dtype=np.f
     H = as_float_array(H, "H", ndim=2)
     k = int(np.max(y)) + 1
     y = class_labels(y, k, H.shape[0])
-    fun = _as_dtype(lambda p, A, yy: softmax_regression._cost_and_grad(p, A, yy, lam), dtype)
+    fun = lambda p, A, yy: softmax_regression._cost_and_grad(p, A, yy, lam)  # noqa: E731
     return lbfgs(fun, softmax_regression.initialize(H.shape[1], k, seed), H.astype(dtype), y,
                  maxiter=maxiter, progress=progress, desc="softmax")
 
@@ -146,7 +139,7 @@ def stack(layers, softmax):
 def finetune(params, X, y, lam=1e-4, maxiter=400, progress=True, dtype=np.float64):
     """Step 4: fine-tune the whole stack by L-BFGS. Returns (params, history)."""
     p, X, y = _check(params, X, y)
-    fun = _as_dtype(lambda q, A, yy: _finetune_cost_and_grad(q, A, yy, lam), dtype)
+    fun = lambda q, A, yy: _finetune_cost_and_grad(q, A, yy, lam)  # noqa: E731
     return lbfgs(fun, p, X.astype(dtype), y, maxiter=maxiter, progress=progress, desc="fine-tuning")
 
 
