@@ -28,5 +28,21 @@ c.Execute.kernel_name = "python3"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.preprocessors.ShortenTestTracebacks",   # a NameError's traceback quotes hidden code
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Autograde: nbgrader's default steps, two replaced by the grader's (grader/preprocessors.py).
+# ResilientExecute: a cell that kills the kernel, or ignores the interrupt after the
+# timeout, costs only itself (nbgrader's own Execute gives up on the whole notebook and
+# the student gets 0 for everything). LimitOutputSize: LimitOutput's 1000-line cap plus a
+# cap on characters (one huge line would otherwise fill the graded notebook and feedback).
+c.Autograde.autograde_preprocessors = [
+    "grader.preprocessors.ResilientExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "grader.preprocessors.LimitOutputSize",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]

@@ -10,6 +10,7 @@ broken one costs its student only its own points and the rest of the class is gr
 Every problem becomes one line of the report. A submission already autograded, and
 not changed since, is not graded again (an interrupted run can simply be restarted).
 """
+import copy
 import re
 import shutil
 import tempfile
@@ -19,13 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.corpus.words import generate_corpus_id as random_cell_id
 from tqdm.auto import tqdm
 
 from .assignments import ASSIGNMENTS
-from .course import ROOT, generate_all, nbgrader
+from .course import ROOT, generate, nbgrader
+from .preprocessors import LINES_CUT, STOPPED, TRUNCATED, WHY
 
 FLAT_NAME = re.compile(r"^(?P<student>[A-Za-z0-9][\w.-]*?)_(?P<assignment>a\d+-[a-z0-9-]+)\.ipynb$")
 MAX_BYTES = 50 * 1024 * 1024
+FEEDBACK_FAILED = re.compile(r"error processing assignment '[^']+' for student '([^']+)'")
 
 
 @dataclass
@@ -41,7 +45,12 @@ class Report:
     graded: list = field(default_factory=list)      # (student, assignment)
     skipped: list = field(default_factory=list)     # already graded, unchanged
     problems: list = field(default_factory=list)    # one line each
+    failed: dict = field(default_factory=dict)      # (student, assignment) -> why it scored 0
     seconds: float = 0.0
+
+    def fail(self, student, assignment, why):
+        self.failed[(student, assignment)] = why
+        self.problems.append(f"{student}/{assignment}: {why}; scored 0")
 
 
 def collect(source, report):
@@ -92,40 +101,157 @@ def read_submission(sub):
     if size > MAX_BYTES:
         raise ValueError(f"notebook is {size / 2**20:.0f} MB (limit {MAX_BYTES / 2**20:.0f} MB)")
     try:
-        nb = nbformat.read(sub.path, as_version=4)       # also upgrades old (v3) notebooks
+        original = nbformat.reads(sub.path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT)
+        version = original.get("nbformat")
+        nb = nbformat.convert(original, 4)               # old (v3) notebooks are upgraded (in place)
     except Exception as exc:                             # nbformat raises several kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"not a readable notebook ({first[:120]})") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("not a readable notebook (no cells)")
+    if version != 4:
+        sub.note = "; ".join(filter(None, [sub.note, f"notebook format {version} upgraded to 4"]))
     return nb
 
 
-def prepare_course(course):
-    """A course folder next to nothing of the student's: the config and solutions, every assignment generated."""
+def deduplicate(nb):
+    """Keep nbgrader's marks on the last copy of each duplicated cell only; return the duplicated ids.
+
+    A student who copies a graded or answer cell makes two cells with one grade_id.
+    nbgrader's DeduplicateIds then leaves the earlier copy with empty nbgrader metadata,
+    which its OverwriteCells (add_missing_cells) trips over with a KeyError, failing the
+    whole submission. The last copy is the one nbgrader means to keep, and the one
+    whose definitions Python keeps too. Earlier copies of the student's own cells stay
+    as ordinary cells; earlier copies of read-only cells (tests, set-up) are dropped.
+    """
+    seen, dups, keep = set(), [], []
+    for cell in reversed(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if gid is not None and gid in seen:
+            if gid not in dups:
+                dups.append(gid)
+            if meta.get("locked") and not meta.get("solution"):
+                continue
+            del cell.metadata["nbgrader"]
+        seen.add(gid)
+        keep.append(cell)
+    nb.cells = keep[::-1]
+    return dups[::-1]
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def restore_missing(nb, release):
+    """Put back every nbgrader cell of the release that the student deleted; return their ids.
+
+    nbgrader's own add_missing_cells crashes with a KeyError when the cell before the
+    deleted one is a plain read-only cell, as every visible-test cell here is, and it
+    does not bring back answer cells at all. A deleted cell comes back, from the
+    release, after the nearest earlier cell that is still there: a test runs as usual,
+    a deleted answer is graded as the blank stub it was.
+    """
+    present = {_grade_id(c) for c in nb.cells} - {None}
+    restored = []
+    for k, cell in enumerate(release.cells):
+        gid = _grade_id(cell)
+        if gid is None or gid in present:
+            continue
+        earlier = [_grade_id(c) for c in release.cells[:k]]
+        anchor = next((g for g in reversed(earlier) if g in present), None)
+        pos = 0 if anchor is None else 1 + next(i for i, c in enumerate(nb.cells) if _grade_id(c) == anchor)
+        nb.cells.insert(pos, nbformat.from_dict(copy.deepcopy(cell)))
+        present.add(gid)
+        restored.append(gid)
+    ids = set()
+    for cell in nb.cells:                  # copied cells share an id, which nbformat rejects
+        if "id" in cell and cell.id in ids:
+            cell.id = random_cell_id()
+        ids.add(cell.get("id"))
+    return restored
+
+
+def cell_name(cell, index):
+    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1} ({gid})" if gid else f"cell {index + 1}"
+
+
+NOTES = {   # what happened to a cell -> how the report says it
+    "died": "stopped the kernel; skipped, and the rest graded",
+    "timeout": "ran past the time limit and ignored the interrupt; skipped, and the rest graded",
+    "interrupted": "ran past the time limit and was interrupted",
+    "cut": "printed too much; the output was cut",
+}
+
+
+def grading_notes(path):
+    """What the grader's autograde steps did to a graded notebook: a line per kind of event."""
+    nb = nbformat.read(path, as_version=4)
+    cells = {kind: [] for kind in NOTES}
+    notes = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            reason = next((k for k, v in WHY.items() if v == out.get("evalue")), None)
+            text = out.get("text", "") or out.get("data", {}).get("text/plain", "")
+            if out.get("ename") == STOPPED and reason == "not run":
+                notes.append(f"{cell_name(cell, i)} and every cell after it were not run "
+                             "(too many cells stopped the kernel)")
+                break
+            kind = (reason if out.get("ename") == STOPPED else
+                    "interrupted" if out.get("ename") == "CellTimeoutError" else
+                    "cut" if TRUNCATED in text or LINES_CUT in text else None)
+            if kind:
+                cells[kind].append(cell_name(cell, i))
+                break
+        if notes:
+            break
+    lines = [f"{', '.join(names)}: {NOTES[kind]}" for kind, names in cells.items() if names]
+    return lines + notes
+
+
+def prepare_course(course, timeout=None, assignments=None):
+    """A course folder next to nothing of the student's: the config, solutions and generated assignments.
+
+    `timeout` (seconds) replaces the config's per-cell time limit for this course folder;
+    `assignments` limits the ones generated (default: all).
+    """
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
+    config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    if timeout is not None:
+        config += f"\n# Set by `python -m grader grade --timeout`.\nc.Execute.timeout = {int(timeout)}\n"
+    (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
     if (course / "solutions").exists():
         shutil.rmtree(course / "solutions")
     shutil.copytree(ROOT / "solutions", course / "solutions")
-    generate_all(root=course)
+    for a in ASSIGNMENTS if assignments is None else sorted(assignments):
+        generate(a, root=course)
     return course
 
 
-def grade(source, course, force=False, progress=True):
+def grade(source, course, force=False, progress=True, timeout=None):
     """Grade every submission in `source` inside the course folder `course`. Returns a Report."""
     start = time.perf_counter()
     report = Report()
-    course = prepare_course(course)
     subs = collect(source, report)
+    course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs})
     for sub in tqdm(subs, desc="grading", disable=not progress):
         label = f"{sub.student}/{sub.assignment}"
         try:
             nb = read_submission(sub)
         except ValueError as exc:
-            report.problems.append(f"{label}: {exc}; scored 0")
+            report.fail(sub.student, sub.assignment, str(exc))
+            nbgrader("db", "student", "add", sub.student, root=course)   # in the table and grades.csv, with 0
             continue
+        notes = [sub.note] if sub.note else []
+        notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
+        release = course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb"
+        restored = restore_missing(nb, nbformat.read(release, as_version=4))
+        if restored:
+            notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "
+                         "from the release (a deleted answer is graded as blank)")
         dest = course / "submitted" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
         graded_nb = course / "autograded" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
         text = nbformat.writes(nb)
@@ -135,21 +261,25 @@ def grade(source, course, force=False, progress=True):
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text, encoding="utf-8")
-        if sub.note:
-            report.problems.append(f"{label}: {sub.note}")
+        report.problems.extend(f"{label}: {note}" for note in notes)
         nbgrader("db", "student", "add", sub.student, root=course)
         proc = nbgrader("autograde", sub.assignment, "--student", sub.student, "--force", root=course, check=False)
         if proc.returncode != 0 or not graded_nb.is_file():
             lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "ERROR" in l or "Error" in l]
-            report.problems.append(f"{label}: autograding failed ({(lines or ['no log'])[-1].strip()[:160]}); "
-                                   "scored 0")
+            report.fail(sub.student, sub.assignment,
+                        f"autograding failed ({(lines or ['no log'])[-1].strip()[:160]}); "
+                        f"see `nbgrader autograde {sub.assignment} --student {sub.student}` in {course}")
             continue
         report.graded.append((sub.student, sub.assignment))
+        report.problems.extend(f"{label}: {note}" for note in grading_notes(graded_nb))
     for a in sorted({a for _, a in report.graded}):
         proc = nbgrader("generate_feedback", a, "--force", root=course, check=False)
         if proc.returncode != 0:
-            report.problems.append(f"feedback for {a} failed; see `nbgrader generate_feedback {a}` in {course}")
+            who = sorted(set(FEEDBACK_FAILED.findall(proc.stdout + proc.stderr))) or ["(see the log)"]
+            report.problems.append(f"feedback for {a} failed for {', '.join(who)}; "
+                                   f"see `nbgrader generate_feedback {a} --student ...` in {course}")
     nbgrader("export", "--to", "grades.csv", root=course, check=False)
+    write_test_table(course)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -172,25 +302,59 @@ def grade_table(course):
     return rows
 
 
+def per_test_rows(course):
+    """One row per student, assignment and graded cell: the per-test table, from the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows = []
+    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+        for student in sorted(s.id for s in gb.students):
+            for a in ASSIGNMENTS:
+                try:
+                    sub = gb.find_submission(a, student)
+                except MissingEntry:
+                    continue
+                for nb in sub.notebooks:
+                    for g in sorted(nb.grades, key=lambda g: g.cell.cell_type + g.name):
+                        rows.append({"student": student, "assignment": a, "test": g.name,
+                                     "score": g.score, "max_score": g.max_score,
+                                     "needs_manual_grade": g.needs_manual_grade})
+    return rows
+
+
+def write_test_table(course):
+    import csv
+
+    rows = per_test_rows(course)
+    with open(Path(course) / "tests.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, ["student", "assignment", "test", "score", "max_score", "needs_manual_grade"])
+        w.writeheader()
+        w.writerows(rows)
+
+
 def print_report(report, course):
     course = Path(course)
     rows = grade_table(course)
     names = [a.split("-")[0] for a in ASSIGNMENTS]
     print(f"\n{'student':<24s}" + "".join(f"{n:>10s}" for n in names) + f"{'total':>10s}")
     for student, scores in rows:
-        cells = [f"{scores[a][0]:.1f}/{scores[a][1]:g}" if a in scores else "-" for a in ASSIGNMENTS]
+        cells = [f"{scores[a][0]:.1f}/{scores[a][1]:g}" if a in scores
+                 else "0 !" if (student, a) in report.failed else "-" for a in ASSIGNMENTS]
         total = sum(s for s, _ in scores.values())
         print(f"{student:<24s}" + "".join(f"{c:>10s}" for c in cells) + f"{total:>10.1f}")
+    if report.failed:
+        print("(! a submission that could not be graded: see the problems below; - no submission)")
     print(f"\ngraded {len(report.graded)}, already graded and unchanged {len(report.skipped)}, "
-          f"problems {len(report.problems)}, in {report.seconds:.0f} s")
+          f"could not be graded {len(report.failed)}, problems {len(report.problems)}, in {report.seconds:.0f} s")
     for line in report.problems:
         print(f"  - {line}")
-    print(f"\ngrades:   {course / 'grades.csv'}\nfeedback: {course / 'feedback'}/<student>/<assignment>/"
+    print(f"\ngrades:    {course / 'grades.csv'}\nper test:  {course / 'tests.csv'}"
+          f"\nfeedback:  {course / 'feedback'}/<student>/<assignment>/"
           "\n(written answers still need grading by hand: nbgrader formgrader, or the gradebook)")
 
 
 def build_sample_class(dest):
-    """A small class in nbgrader's layout: complete, partly wrong, blank and broken submissions."""
+    """A small class in nbgrader's layout: complete, partly wrong, blank, hostile and broken submissions."""
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
@@ -205,6 +369,9 @@ def build_sample_class(dest):
     for a, mistake in picks.items():
         (dest / "chen" / a).mkdir(parents=True, exist_ok=True)
         shutil.copy(corpus / f"{mistake}_{a}.ipynb", dest / "chen" / a / f"{a}.ipynb")
+    eli = dest / "eli" / "a1-mle-losses"         # a cell that kills the kernel: costs that cell's points only
+    eli.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "files" / "hostile" / "kernel-exit_a1-mle-losses.ipynb", eli / "a1-mle-losses.ipynb")
     (dest / "dana" / "a1-mle-losses").mkdir(parents=True)
     (dest / "dana" / "a1-mle-losses" / "a1-mle-losses.ipynb").write_text('{"cells": [ this is not JSON')
     (dest / "dana" / "a9-unknown").mkdir(parents=True)

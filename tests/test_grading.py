@@ -1,11 +1,20 @@
-"""`python -m grader grade` on a small class with bad input, with nbgrader's real commands."""
+"""`python -m grader grade` on classes with bad and hostile input, with nbgrader's real commands."""
+import csv
+import json
 import shutil
 import zipfile
 
+import pytest
+
+from grader.assignments import ASSIGNMENTS
 from grader.course import ROOT
-from grader.grading import grade, grade_table
+from grader.grading import grade, grade_table, per_test_rows
 
 A1 = "a1-mle-losses"
+HOSTILE = ROOT / "tests" / "files" / "hostile"
+HOSTILE_EXPECTED = json.loads((HOSTILE / "expected.json").read_text())
+# Text of the hidden tests and the checks behind them; none of it may reach a student.
+HIDDEN = ["BEGIN HIDDEN", "grader.checks", "check_softmax", "run_check", "_core.py"]
 
 
 def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
@@ -31,7 +40,13 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert "unknown assignment 'a7-nothing'" in problems
     assert "eve/a1-mle-losses: no notebook" in problems
     assert "bob/a1-mle-losses: notebook renamed" in problems
-    scores = {s: sc[A1][0] for s, sc in grade_table(course)}
+    assert report.failed.keys() == {("cy", A1)}
+    table = dict(grade_table(course))
+    assert table["cy"] == {}                   # in the table although nothing of cy's could be graded
+    with open(course / "grades.csv") as f:
+        cy = [r for r in csv.DictReader(f) if r["student_id"] == "cy" and r["assignment"] == A1]
+    assert len(cy) == 1 and float(cy[0]["score"]) == 0.0
+    scores = {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc}
     assert scores["ada"] == 19.0           # everything autograded; the written answer waits for a person
     assert scores["bob"] == 17.0           # the slides' BCE costs exactly that cell's 2 points
     assert (course / "grades.csv").is_file()
@@ -40,4 +55,39 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
 
     again = grade(archive, course, progress=False)                 # restarted: nothing graded twice
     assert again.graded == [] and sorted(again.skipped) == [("ada", A1), ("bob", A1)]
-    assert {s: sc[A1][0] for s, sc in grade_table(course)} == scores
+    assert {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc} == scores
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    """The hostile corpus (tests/files/hostile/), graded once with a 3 s limit per cell."""
+    course = tmp_path_factory.mktemp("hostile") / "course"
+    report = grade(HOSTILE, course, progress=False, timeout=3)
+    return report, course
+
+
+@pytest.mark.parametrize("key", sorted(HOSTILE_EXPECTED))
+def test_a_hostile_submission_costs_only_the_points_it_affects(hostile_class, key):
+    report, course = hostile_class
+    student, assignment = key.split("/")
+    expected = HOSTILE_EXPECTED[key]
+    assert (student, assignment) in report.graded
+    rows = [r for r in per_test_rows(course) if r["student"] == student and r["assignment"] == assignment]
+    autograded = {r["test"]: r for r in rows if not r["needs_manual_grade"]}
+    assert set(autograded) == {g for g in ASSIGNMENTS[assignment] if g.startswith("test_")}
+    for name, r in autograded.items():          # the damaged tests score what is expected, all others full
+        assert r["score"] == expected["cells"].get(name, r["max_score"]), name
+    lines = [p for p in report.problems if p.startswith(f"{key}: ")]
+    assert any(expected["report"] in line for line in lines), lines
+    feedback = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+    assert not [h for h in HIDDEN if h in feedback]
+    assert len(feedback) < 2_000_000             # a 30 MB print does not reach the feedback page
+
+
+def test_every_line_of_the_hostile_class_report_says_what_that_student_did(hostile_class):
+    report, _ = hostile_class
+    assert not report.failed
+    for line in report.problems:
+        key = line.split(": ")[0]
+        assert HOSTILE_EXPECTED[key]["report"] in line, line
+    assert "test_sigmoid' appears more than once" in "\n".join(report.problems)

@@ -14,6 +14,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).parent / "submissions"
+HOSTILE_OUT = Path(__file__).parent / "hostile"
 
 # (assignment, student, solution cell grade_id, replacement code,
 #  {graded cell: points expected, for every test cell that does not get full marks},
@@ -218,25 +219,98 @@ def solution_code(source):
     return re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source, flags=re.M)
 
 
+def completed(assignment, cell_id=None, code=None):
+    """The student version with every answer written (from the solution), `cell_id` replaced by `code`."""
+    sol = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    solutions = {c.metadata.nbgrader["grade_id"]: c.source for c in sol.cells
+                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    nb = nbformat.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in solutions:
+            c.source = code.strip() + "\n" if gid == cell_id else solution_code(solutions[gid])
+        elif c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"):
+            c.source = "A short written answer in the student's own words."
+    return nb
+
+
+def index_of(nb, grade_id):
+    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+# Hostile or broken submissions of a1, each a complete, correct notebook with one thing done
+# to it: (student, what is done, {graded cell: points expected when not full}, a phrase the
+# grader's report must contain). a1's autograded cells are worth 19 points (2 more by hand).
+# The softmax cell defines softmax only; the gradient calls it (the loss does not).
+A1 = "a1-mle-losses"
+SOFTMAX_TESTS = {"test_softmax": 0.0, "test_softmax_cross_entropy_grad": 0.0}
+
+
+def _append_to_softmax(code):
+    def change(nb):
+        nb.cells[index_of(nb, "softmax")].source += code
+    return change
+
+
+def _duplicate(nb):
+    """Copied the softmax cell to try a first idea, fixed it in the copy; copied a test cell too."""
+    i = index_of(nb, "softmax")
+    first = nbformat.from_dict(nb.cells[i])
+    first.source = "def softmax(Z):\n    return np.exp(Z) / np.exp(Z).sum()   # first try\n"
+    nb.cells.insert(i, first)
+    j = index_of(nb, "test_sigmoid")
+    nb.cells.insert(j + 1, nbformat.from_dict(nb.cells[j]))
+
+
+def _delete(nb):
+    """Deleted the softmax answer cell and the gaussian_nll test cell."""
+    del nb.cells[index_of(nb, "softmax")]
+    del nb.cells[index_of(nb, "test_gaussian_nll")]
+
+
+def _old_format(nb):
+    return nbformat.writes(nbformat.convert(nb, 3), version=3)
+
+
+HOSTILE = [
+    ("kernel-exit", _append_to_softmax("\nimport os\nos._exit(1)\n"), SOFTMAX_TESTS,
+     "cell 23 (softmax): stopped the kernel"),
+    ("kernel-exit-in-test", lambda nb: setattr(nb.cells[index_of(nb, "softmax")], "source",
+                                               "import os\n\ndef softmax(Z):\n    os._exit(1)\n"),
+     SOFTMAX_TESTS, "cell 25 (test_softmax), cell 31 (visible_softmax_cross_entropy_grad), "
+                    "cell 32 (test_softmax_cross_entropy_grad): stopped the kernel"),
+    ("infinite-loop", lambda nb: setattr(nb.cells[index_of(nb, "softmax")], "source",
+                                         "def softmax(Z):\n    while True:\n        pass\n"),
+     SOFTMAX_TESTS, "cell 25 (test_softmax), cell 31 (visible_softmax_cross_entropy_grad), cell 32 (test_softmax_cross_entropy_grad): ran past the time limit and was interrupted"),
+    ("ignores-interrupt", _append_to_softmax("\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                             "while True:\n    pass\n"),
+     SOFTMAX_TESTS, "cell 23 (softmax): ran past the time limit and ignored the interrupt"),
+    ("huge-output", _append_to_softmax("\nprint('x' * 30_000_000)\nfor i in range(100_000):\n    print(i)\n"),
+     {}, "cell 23 (softmax): printed too much"),
+    ("old-format", _old_format, {}, "notebook format 3 upgraded to 4"),
+    ("duplicated-cells", _duplicate, {}, "appears more than once; the last copy was graded"),
+    ("deleted-cells", _delete, SOFTMAX_TESTS, "deleted cells 'test_gaussian_nll', 'softmax' were put back"),   # the deleted test comes back and passes
+]
+
+
 def main():
     OUT.mkdir(exist_ok=True)
     expected = {}
     for assignment, student, cell_id, code, losses, message in MISTAKES:
-        sol = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-        solutions = {c.metadata.nbgrader["grade_id"]: c.source for c in sol.cells
-                     if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-        nb = nbformat.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
-        for c in nb.cells:
-            gid = c.metadata.get("nbgrader", {}).get("grade_id")
-            if gid in solutions:
-                c.source = code.strip() + "\n" if gid == cell_id else solution_code(solutions[gid])
-            elif c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution"):
-                c.source = "A short written answer in the student's own words."
-        path = OUT / f"{student}_{assignment}.ipynb"
-        nbformat.write(nb, path)
+        nbformat.write(completed(assignment, cell_id, code), OUT / f"{student}_{assignment}.ipynb")
         expected[f"{student}/{assignment}"] = {"cells": losses, "message": message}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(MISTAKES)} submissions to {OUT}")
+
+    HOSTILE_OUT.mkdir(exist_ok=True)
+    expected = {}
+    for student, change, cells, report in HOSTILE:
+        nb = completed(A1)
+        text = change(nb)
+        (HOSTILE_OUT / f"{student}_{A1}.ipynb").write_text(text if isinstance(text, str) else nbformat.writes(nb))
+        expected[f"{student}/{A1}"] = {"cells": cells, "report": report}
+    (HOSTILE_OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(HOSTILE)} hostile submissions to {HOSTILE_OUT}")
 
 
 if __name__ == "__main__":

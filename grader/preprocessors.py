@@ -1,0 +1,148 @@
+"""nbgrader steps made safe against hostile or broken submissions, and hidden code.
+
+ResilientExecute (autograde): nbgrader's Execute, made to survive a cell that kills the
+kernel or cannot be stopped. nbgrader's own Execute gives up on the whole notebook when the kernel dies (a student's
+`os._exit`, a crash in compiled code, running out of memory) or when a cell outlives
+its time limit and ignores the interrupt: the submission is removed and the student
+scores 0 for everything. Here such a cell costs only itself and what depends on it:
+it gets an error output that says what happened (nbgrader scores a graded cell with
+an error 0), a fresh kernel runs every earlier cell again, and grading goes on after
+it. After `max_restarts` such cells the rest of the notebook is marked not run.
+
+ShortenTestTracebacks (feedback): an error in a test cell shows only its last line, since
+IPython's traceback quotes the cell's source, hidden tests included.
+
+LimitOutputSize (autograde): nbgrader's LimitOutput caps the number of lines a cell prints, but not
+their length, so one `print("x" * 10**8)` puts 100 MB into the graded notebook and the
+feedback page. This also caps the characters of every output.
+
+nbgrader_config.py puts them in place; `c.Execute.*` and `c.LimitOutput.*`
+settings apply to them unchanged. The report (grader.grading) finds their marks in
+the autograded notebook: error outputs named STOPPED, and TRUNCATED in the text.
+"""
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.client import NotebookClient
+from nbformat.notebooknode import NotebookNode
+from traitlets import Integer
+
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, LimitOutput, NbGraderPreprocessor
+
+# The `ename` of the error outputs written by ResilientExecute.
+STOPPED = "GradingStopped"
+# What LimitOutputSize leaves where it cut; nbgrader's LimitOutput writes LINES_CUT.
+TRUNCATED = "... output truncated by the grader:"
+LINES_CUT = "... Output truncated ..."
+
+WHY = {
+    "died": "this cell stopped the Python kernel (os._exit, exit() in a loop, a crash in compiled "
+            "code or running out of memory). It was not graded; the notebook was run again without it.",
+    "timeout": "this cell ran past the time limit and did not stop when interrupted (an infinite "
+               "loop that catches KeyboardInterrupt?). It was not graded; the notebook was run "
+               "again without it.",
+    "not run": "not run: too many cells stopped the kernel before this one.",
+}
+
+
+def stopped_output(reason):
+    return NotebookNode(output_type="error", ename=STOPPED, evalue=WHY[reason],
+                        traceback=[f"\x1b[0;31m{STOPPED}\x1b[0m: {WHY[reason]}"])
+
+
+class ResilientExecute(Execute):
+    max_restarts = Integer(5, help="Cells that may stop the kernel before the rest is marked not run.") \
+        .tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        skipped = {}                     # cell index -> "died" | "timeout"
+        while True:
+            # What nbconvert's ExecutePreprocessor.preprocess does, one cell at a time, so that
+            # the cell being run is known when the kernel goes away.
+            NotebookClient.__init__(self, nb, km)
+            self.reset_execution_trackers()
+            self._check_assign_resources(resources)
+            index = failure = None
+            with self.setup_kernel():
+                try:
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                    for index, cell in enumerate(self.nb.cells):
+                        if index in skipped:
+                            cell.outputs = [stopped_output(skipped[index])]
+                            continue
+                        self.preprocess_cell(cell, resources, index)
+                except (DeadKernelError, CellTimeoutError) as exc:
+                    if index is None:    # the kernel did not even start: nothing of the student's to blame
+                        raise
+                    failure = "died" if isinstance(exc, DeadKernelError) else "timeout"
+                    self.shutdown_kernel = "immediate"      # a kernel that ignores interrupts is killed
+            if failure is None:
+                break
+            self.log.warning("Cell %d %s; running the notebook again without it", index,
+                             "stopped the kernel" if failure == "died" else "could not be interrupted")
+            skipped[index] = failure
+            if len(skipped) > self.max_restarts:
+                nb.cells[index].outputs = [stopped_output(failure)]
+                for cell in nb.cells[index + 1:]:
+                    if cell.cell_type == "code":
+                        cell.outputs = [stopped_output("not run")]
+                break
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+
+class LimitOutputSize(LimitOutput):
+    max_chars = Integer(20_000, help="maximum characters of one output (-1 means no limit)").tag(config=True)
+
+    def _cut(self, text):
+        return f"{text[:self.max_chars]}\n{TRUNCATED} {len(text):,} characters, first {self.max_chars:,} kept ...\n"
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if self.max_chars < 0 or cell.cell_type != "code":
+            return cell, resources
+        for output in cell.outputs:
+            if output.output_type == "stream" and len(output.text) > self.max_chars:
+                output.text = self._cut(output.text)
+            elif output.output_type in ("display_data", "execute_result"):
+                data = output.get("data", {})
+                size = sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+                if size > self.max_chars:      # images and HTML cannot be cut in half: keep a note instead
+                    plain = data.get("text/plain", "")
+                    output.data = {"text/plain": self._cut(plain if isinstance(plain, str) else "")}
+            elif output.output_type == "error":
+                output.evalue = output.evalue if len(output.evalue) <= self.max_chars else self._cut(output.evalue)
+                output.traceback = [t if len(t) <= self.max_chars else self._cut(t) for t in output.traceback]
+        return cell, resources
+
+
+class ShortenTestTracebacks(NbGraderPreprocessor):
+    """Feedback: an error escaping a test cell shows its last line only, never the cell's code.
+
+    The checks print their own report, with tracebacks cut to the student's frames. An
+    error escapes a test cell only before the check runs (typically a NameError: the
+    function it grades was never defined), and IPython's traceback of it quotes the
+    test cell's source, hidden tests included, which ClearHiddenTests does not touch.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [short_error(output)]
+        return cell, resources
+
+
+def short_error(output):
+    """An error output as one line a student may see: its name, message and a hint, no code."""
+    return f"{output.ename}: {output.evalue}{HINTS.get(output.ename, '')}"
+
+
+TIME_HINT = ("\n(The test was stopped at the time limit: does your function loop forever, or do far more "
+             "work than it needs?)")
+HINTS = {
+    "NameError": "\n(The test could not find your function: is its cell still there, under its original "
+                 "name, and does it run without an error?)",
+    "KeyboardInterrupt": TIME_HINT,
+    "CellTimeoutError": TIME_HINT,
+}
