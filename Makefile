@@ -2,12 +2,13 @@
 #   make lab    set up .venv on first use, then open JupyterLab on the course
 #   make test   set up .venv on first use, then run the whole test suite
 #   make bench  the full-size stacked-autoencoder benchmark (minutes; not a test)
+#   make grade / make gradescope / make release   instructors: see README
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test bench assignments grade clean
+.PHONY: setup lab test bench assignments grade gradescope release clean
 
 setup: $(STAMP)
 
@@ -34,8 +35,16 @@ assignments: setup
 grade: setup
 	$(PY) -m grader grade $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS),--sample)
 
+# Gradescope autograder zips, one per assignment, in dist/gradescope/.
+gradescope: setup
+	$(PY) -m grader gradescope
+
+# The student bundle: dist/student/ and dist/student.zip (no solutions, hidden tests or grader).
+release: setup
+	$(PY) -m grader release
+
 bench: setup
 	$(PY) benchmarks/stacked_autoencoder.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

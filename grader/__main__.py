@@ -1,13 +1,17 @@
 """The grader's command line.
 
-    python -m grader generate     regenerate assignments/ (the student versions) from solutions/
-    python -m grader grade        autograde a class, write feedback and grades (see --help)
+    python -m grader generate         regenerate assignments/ (the student versions) from solutions/
+    python -m grader grade            autograde a class, write feedback and grades (see --help)
+    python -m grader gradescope       build Gradescope autograder zips, one per assignment
+    python -m grader gradescope-run   grade one submission inside Gradescope (run_autograder calls it)
+    python -m grader release          build the student bundle dist/student/ and its zip
 """
 import argparse
 import sys
 
 from pathlib import Path
 
+from .assignments import ASSIGNMENTS
 from .course import ROOT, NbgraderError, generate_all
 
 
@@ -27,6 +31,15 @@ def main(argv=None):
                         "(default: build/course)")
     g.add_argument("--force", action="store_true", help="grade again even what was graded and has not changed")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--timeout", type=int, default=None,
+                   help="seconds a cell may run before it is interrupted (default: nbgrader_config.py's 60)")
+    gs = sub.add_parser("gradescope", help="build Gradescope autograder zips, one per assignment")
+    gs.add_argument("--out", type=Path, default=ROOT / "dist" / "gradescope", help="default: dist/gradescope")
+    gr = sub.add_parser("gradescope-run", help="grade /autograder/submission, write /autograder/results/results.json")
+    gr.add_argument("assignment", choices=list(ASSIGNMENTS))
+    gr.add_argument("--root", type=Path, default=Path("/autograder"), help="default: /autograder")
+    rl = sub.add_parser("release", help="build the student bundle: dist/student/ and dist/student.zip")
+    rl.add_argument("--out", type=Path, default=ROOT / "dist", help="default: dist")
     args = ap.parse_args(argv)
     try:
         if args.command == "generate":
@@ -35,8 +48,22 @@ def main(argv=None):
         elif args.command == "grade":
             from .grading import build_sample_class, grade, print_report
             source = build_sample_class(ROOT / "build" / "sample_class") if args.sample else args.submissions
-            report = grade(source, args.course, force=args.force, progress=not args.no_progress)
+            report = grade(source, args.course, force=args.force, progress=not args.no_progress,
+                           timeout=args.timeout)
             print_report(report, args.course)
+        elif args.command == "gradescope":
+            from .gradescope import build_all
+            for path in build_all(args.out):
+                print(f"wrote {path}")
+            print("Upload each zip as the assignment's autograder (Gradescope: Configure Autograder, "
+                  "Ubuntu 22.04 base image).")
+        elif args.command == "gradescope-run":
+            from .gradescope import run
+            run(args.assignment, args.root)
+        elif args.command == "release":
+            from .release import build
+            folder, archive = build(args.out)
+            print(f"wrote {folder}/ and {archive}")
     except (NbgraderError, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
         return 1
