@@ -7,8 +7,14 @@ Submissions come either in nbgrader's layout, FOLDER/<student>/<assignment>/<not
 or as files named <student>_<assignment>.ipynb in a folder or a zip (as learning
 platforms export them). Each submission is checked, then autograded on its own, so a
 broken one costs its student only its own points and the rest of the class is graded.
-Every problem becomes one line of the report. A submission already autograded, and
-not changed since, is not graded again (an interrupted run can simply be restarted).
+Deleted cells are put back, duplicated ones reduced to their last copy, old notebook
+formats upgraded; a cell that kills the kernel, loops past the time limit or floods
+the output costs only itself (grader/preprocessors.py). Every problem becomes one line
+of the report. A submission already autograded, and not changed since, is not graded
+again (an interrupted run can simply be restarted).
+
+Written in the course folder (--course): grades.csv (nbgrader export), tests.csv (one
+row per student and graded cell), feedback/<student>/<assignment>/<assignment>.html.
 """
 import copy
 import re
@@ -231,6 +237,44 @@ def prepare_course(course, timeout=None, assignments=None):
     return course
 
 
+def _grade_one(sub, course, report, force):
+    """Check, repair and autograde one submission; everything that happens goes into the report."""
+    label = f"{sub.student}/{sub.assignment}"
+    try:
+        nb = read_submission(sub)
+    except ValueError as exc:
+        report.fail(sub.student, sub.assignment, str(exc))
+        nbgrader("db", "student", "add", sub.student, root=course)   # in the table and grades.csv, with 0
+        return
+    notes = [sub.note] if sub.note else []
+    notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
+    release = course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb"
+    restored = restore_missing(nb, nbformat.read(release, as_version=4))
+    if restored:
+        notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "
+                     "from the release (a deleted answer is graded as blank)")
+    dest = course / "submitted" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
+    graded_nb = course / "autograded" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
+    text = nbformat.writes(nb)
+    unchanged = dest.is_file() and dest.read_text(encoding="utf-8") == text
+    if unchanged and graded_nb.is_file() and not force:
+        report.skipped.append((sub.student, sub.assignment))
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    report.problems.extend(f"{label}: {note}" for note in notes)
+    nbgrader("db", "student", "add", sub.student, root=course)
+    proc = nbgrader("autograde", sub.assignment, "--student", sub.student, "--force", root=course, check=False)
+    if proc.returncode != 0 or not graded_nb.is_file():
+        lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "ERROR" in l or "Error" in l]
+        report.fail(sub.student, sub.assignment,
+                    f"autograding failed ({(lines or ['no log'])[-1].strip()[:160]}); "
+                    f"see `nbgrader autograde {sub.assignment} --student {sub.student}` in {course}")
+        return
+    report.graded.append((sub.student, sub.assignment))
+    report.problems.extend(f"{label}: {note}" for note in grading_notes(graded_nb))
+
+
 def grade(source, course, force=False, progress=True, timeout=None):
     """Grade every submission in `source` inside the course folder `course`. Returns a Report."""
     start = time.perf_counter()
@@ -238,40 +282,11 @@ def grade(source, course, force=False, progress=True, timeout=None):
     subs = collect(source, report)
     course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs})
     for sub in tqdm(subs, desc="grading", disable=not progress):
-        label = f"{sub.student}/{sub.assignment}"
         try:
-            nb = read_submission(sub)
-        except ValueError as exc:
-            report.fail(sub.student, sub.assignment, str(exc))
-            nbgrader("db", "student", "add", sub.student, root=course)   # in the table and grades.csv, with 0
-            continue
-        notes = [sub.note] if sub.note else []
-        notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
-        release = course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb"
-        restored = restore_missing(nb, nbformat.read(release, as_version=4))
-        if restored:
-            notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "
-                         "from the release (a deleted answer is graded as blank)")
-        dest = course / "submitted" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
-        graded_nb = course / "autograded" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
-        text = nbformat.writes(nb)
-        unchanged = dest.is_file() and dest.read_text(encoding="utf-8") == text
-        if unchanged and graded_nb.is_file() and not force:
-            report.skipped.append((sub.student, sub.assignment))
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text, encoding="utf-8")
-        report.problems.extend(f"{label}: {note}" for note in notes)
-        nbgrader("db", "student", "add", sub.student, root=course)
-        proc = nbgrader("autograde", sub.assignment, "--student", sub.student, "--force", root=course, check=False)
-        if proc.returncode != 0 or not graded_nb.is_file():
-            lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "ERROR" in l or "Error" in l]
-            report.fail(sub.student, sub.assignment,
-                        f"autograding failed ({(lines or ['no log'])[-1].strip()[:160]}); "
-                        f"see `nbgrader autograde {sub.assignment} --student {sub.student}` in {course}")
-            continue
-        report.graded.append((sub.student, sub.assignment))
-        report.problems.extend(f"{label}: {note}" for note in grading_notes(graded_nb))
+            _grade_one(sub, course, report, force)
+        except Exception as exc:          # a bug or an nbgrader surprise: this submission only
+            report.fail(sub.student, sub.assignment, f"the grader failed ({type(exc).__name__}: "
+                        f"{str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ''}); please report it")
     for a in sorted({a for _, a in report.graded}):
         proc = nbgrader("generate_feedback", a, "--force", root=course, check=False)
         if proc.returncode != 0:

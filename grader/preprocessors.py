@@ -92,10 +92,17 @@ class ResilientExecute(Execute):
 
 
 class LimitOutputSize(LimitOutput):
-    max_chars = Integer(20_000, help="maximum characters of one output (-1 means no limit)").tag(config=True)
+    max_chars = Integer(20_000, help="maximum characters of one text output (-1 means no limit)").tag(config=True)
+    max_image_chars = Integer(2_000_000, help="maximum size of one image, base64 (-1 means no limit)") \
+        .tag(config=True)
 
     def _cut(self, text):
+        """The first max_chars characters and a note (the report looks for TRUNCATED)."""
         return f"{text[:self.max_chars]}\n{TRUNCATED} {len(text):,} characters, first {self.max_chars:,} kept ...\n"
+
+    def _too_big(self, mime, value):
+        limit = self.max_image_chars if mime.startswith("image/") else self.max_chars
+        return limit >= 0 and len(value if isinstance(value, str) else str(value)) > limit
 
     def preprocess_cell(self, cell, resources, cell_index):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
@@ -106,10 +113,13 @@ class LimitOutputSize(LimitOutput):
                 output.text = self._cut(output.text)
             elif output.output_type in ("display_data", "execute_result"):
                 data = output.get("data", {})
-                size = sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
-                if size > self.max_chars:      # images and HTML cannot be cut in half: keep a note instead
+                big = [mime for mime, value in data.items() if self._too_big(mime, value)]
+                if big:      # too big to keep: its text, cut, and a note in place of the rest
+                    size = sum(len(str(data[mime])) for mime in big)
                     plain = data.get("text/plain", "")
-                    output.data = {"text/plain": self._cut(plain if isinstance(plain, str) else "")}
+                    plain = plain[:self.max_chars] if isinstance(plain, str) else ""
+                    output.data = {"text/plain": f"{plain}\n{TRUNCATED} {', '.join(big)} of {size:,} "
+                                                 "characters removed ...\n"}
             elif output.output_type == "error":
                 output.evalue = output.evalue if len(output.evalue) <= self.max_chars else self._cut(output.evalue)
                 output.traceback = [t if len(t) <= self.max_chars else self._cut(t) for t in output.traceback]

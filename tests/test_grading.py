@@ -4,6 +4,7 @@ import json
 import shutil
 import zipfile
 
+import nbformat
 import pytest
 
 from grader.assignments import ASSIGNMENTS
@@ -27,6 +28,9 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     (folder / f"cy_{A1}.ipynb").write_text('{"cells": [ not json')                              # broken
     shutil.copy(ROOT / "assignments" / A1 / f"{A1}.ipynb", folder / "dee_a7-nothing.ipynb")    # unknown assignment
     (folder / "eve" / A1).mkdir(parents=True)                                                  # no notebook at all
+    tampered = nbformat.read(ROOT / "assignments" / A1 / f"{A1}.ipynb", as_version=4)          # metadata edited
+    tampered.cells[3].metadata["nbgrader"] = "mine now"                                        # by hand
+    nbformat.write(tampered, folder / f"fay_{A1}.ipynb")
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for p in folder.rglob("*"):
@@ -40,7 +44,8 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert "unknown assignment 'a7-nothing'" in problems
     assert "eve/a1-mle-losses: no notebook" in problems
     assert "bob/a1-mle-losses: notebook renamed" in problems
-    assert report.failed.keys() == {("cy", A1)}
+    assert "fay/a1-mle-losses: the grader failed (AttributeError" in problems    # caught, not fatal
+    assert report.failed.keys() == {("cy", A1), ("fay", A1)}
     table = dict(grade_table(course))
     assert table["cy"] == {}                   # in the table although nothing of cy's could be graded
     with open(course / "grades.csv") as f:

@@ -12,6 +12,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.assignments import ASSIGNMENTS
+from grader.grading import grading_notes
 from grader.course import ROOT, generate, nbgrader
 
 ASSIGNMENT_IDS = [a for a in ASSIGNMENTS if (ROOT / "solutions" / a).is_dir()]
@@ -60,6 +61,11 @@ def test_solution_gets_full_marks(course, assignment):
     expected = sum(p for gid, p in ASSIGNMENTS[assignment].items() if gid.startswith("test_"))
     assert max_score == expected
     assert score == max_score
+    # The grader's output cap leaves an ordinary notebook alone: figures and text intact.
+    graded = course / "autograded" / "solution" / assignment / f"{assignment}.ipynb"
+    assert grading_notes(graded) == []
+    if assignment in ("a2-regularization", "a3-optimizers"):      # a4 and a5 skip their figures while grading
+        assert '"image/png"' in graded.read_text()
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
