@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from grader.assignments import ASSIGNMENTS
 from grader.course import ROOT
 from grader.gradescope import build
+from conftest import bare_venv
 
 A1 = "a1-mle-losses"
 HIDDEN = ["BEGIN HIDDEN", "grader.checks", "check_", "run_check", "_core.py"]
@@ -31,19 +31,7 @@ def autograder_zip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bare_python(tmp_path_factory, autograder_zip):
     """A virtual environment with the third-party packages only (no editable install of this repo)."""
-    venv = tmp_path_factory.mktemp("venv") / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    # A plain path line: the packages of this environment, but not the .pth hooks in it that
-    # make this repository importable.
-    with open(os.path.join(site, "third_party.pth"), "w") as f:
-        f.write(sysconfig.get_paths()["purelib"] + "\n")
-    python = venv / "bin" / "python"
-    probe = subprocess.run([str(python), "-c", "import nbgrader, numpy; import grader"], cwd=venv,
-                           capture_output=True, text=True)
-    assert "No module named 'grader'" in probe.stderr      # the repo is really out of sight
-    return python, site
+    return bare_venv(tmp_path_factory.mktemp("venv") / "v")
 
 
 def run_autograder(tmp_path, autograder_zip, bare_python, submission_files):

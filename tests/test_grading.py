@@ -55,6 +55,9 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert scores["ada"] == 19.0           # everything autograded; the written answer waits for a person
     assert scores["bob"] == 17.0           # the slides' BCE costs exactly that cell's 2 points
     assert (course / "grades.csv").is_file()
+    with open(course / "tests.csv") as f:                  # the per-test table
+        bob = {r["test"]: float(r["score"]) for r in csv.DictReader(f) if r["student"] == "bob"}
+    assert bob["test_binary_cross_entropy"] == 0.0 and bob["test_softmax"] == 2.0 and len(bob) == 9
     feedback = (course / "feedback" / "bob" / A1 / f"{A1}.html").read_text()
     assert "missing its factor y" in feedback and "BEGIN HIDDEN TESTS" not in feedback
 

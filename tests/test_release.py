@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from grader.assignments import ASSIGNMENTS
 from grader.course import ROOT
 from grader.release import build
+from conftest import bare_venv
 
 MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
            "grader.", "import grader", "from grader"]
@@ -102,18 +102,12 @@ def test_nothing_hidden_is_in_the_bundle(bundle):
 def student_python(bundle, tmp_path_factory):
     """A fresh environment: third-party packages only, then the bundle installed as its README says."""
     folder, _ = bundle
-    venv = tmp_path_factory.mktemp("student-venv") / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    with open(os.path.join(site, "third_party.pth"), "w") as f:       # a path line: no .pth hooks from here
-        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    python, site = bare_venv(tmp_path_factory.mktemp("student-venv") / "v")
     # The README's own step (pip builds the editable install with the setuptools pyproject asks for).
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
                     "-e", str(folder)], check=True)
     probe = subprocess.run([str(python), "-c", "import dlcourse; print(dlcourse.__file__); import grader"],
-                           capture_output=True, text=True, cwd=venv)
+                           capture_output=True, text=True, cwd=folder.parent)
     assert probe.stdout.startswith(str(folder)), probe.stdout + probe.stderr
     assert "No module named 'grader'" in probe.stderr
     return python
