@@ -17,7 +17,6 @@ the checks' report as its output (what the feedback page shows: no hidden test c
 Written answers are graded by hand, so they are listed in the output, not as tests.
 """
 import json
-import os
 import shutil
 import stat
 import tempfile

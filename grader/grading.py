@@ -17,6 +17,7 @@ Written in the course folder (--course): grades.csv (nbgrader export), tests.csv
 row per student and graded cell), feedback/<student>/<assignment>/<assignment>.html.
 """
 import copy
+import csv
 import re
 import shutil
 import tempfile
@@ -180,7 +181,7 @@ def restore_missing(nb, release):
 
 
 def cell_name(cell, index):
-    gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    gid = _grade_id(cell)
     return f"cell {index + 1} ({gid})" if gid else f"cell {index + 1}"
 
 
@@ -338,8 +339,6 @@ def per_test_rows(course):
 
 
 def write_test_table(course):
-    import csv
-
     rows = per_test_rows(course)
     with open(Path(course) / "tests.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, ["student", "assignment", "test", "score", "max_score", "needs_manual_grade"])

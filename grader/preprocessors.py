@@ -1,24 +1,22 @@
 """nbgrader steps made safe against hostile or broken submissions, and hidden code.
 
 ResilientExecute (autograde): nbgrader's Execute, made to survive a cell that kills the
-kernel or cannot be stopped. nbgrader's own Execute gives up on the whole notebook when the kernel dies (a student's
-`os._exit`, a crash in compiled code, running out of memory) or when a cell outlives
-its time limit and ignores the interrupt: the submission is removed and the student
-scores 0 for everything. Here such a cell costs only itself and what depends on it:
-it gets an error output that says what happened (nbgrader scores a graded cell with
-an error 0), a fresh kernel runs every earlier cell again, and grading goes on after
-it. After `max_restarts` such cells the rest of the notebook is marked not run.
+kernel or cannot be stopped. nbgrader's own Execute gives up on the whole notebook when
+the kernel dies (a student's `os._exit`, a crash in compiled code, running out of
+memory) or when a cell outlives its time limit and ignores the interrupt: the
+submission is removed and the student scores 0 for everything.
+
+LimitOutputSize (autograde): nbgrader's LimitOutput caps the number of lines a cell
+prints, but not their length, so one `print("x" * 10**8)` puts 100 MB into the graded
+notebook and the feedback page. This also caps the characters of every text output
+(figures get a larger cap of their own).
 
 ShortenTestTracebacks (feedback): an error in a test cell shows only its last line, since
 IPython's traceback quotes the cell's source, hidden tests included.
 
-LimitOutputSize (autograde): nbgrader's LimitOutput caps the number of lines a cell prints, but not
-their length, so one `print("x" * 10**8)` puts 100 MB into the graded notebook and the
-feedback page. This also caps the characters of every output.
-
-nbgrader_config.py puts them in place; `c.Execute.*` and `c.LimitOutput.*`
-settings apply to them unchanged. The report (grader.grading) finds their marks in
-the autograded notebook: error outputs named STOPPED, and TRUNCATED in the text.
+nbgrader_config.py puts them in place; `c.Execute.*` and `c.LimitOutput.*` settings
+apply to them unchanged. The report (grader.grading) finds their marks in the
+autograded notebook: error outputs named STOPPED, and TRUNCATED in the text.
 """
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
@@ -35,8 +33,8 @@ TRUNCATED = "... output truncated by the grader:"
 LINES_CUT = "... Output truncated ..."
 
 WHY = {
-    "died": "this cell stopped the Python kernel (os._exit, exit() in a loop, a crash in compiled "
-            "code or running out of memory). It was not graded; the notebook was run again without it.",
+    "died": "this cell stopped the Python kernel (os._exit, a crash in compiled code, or running out "
+            "of memory). It was not graded; the notebook was run again without it.",
     "timeout": "this cell ran past the time limit and did not stop when interrupted (an infinite "
                "loop that catches KeyboardInterrupt?). It was not graded; the notebook was run "
                "again without it.",
@@ -50,6 +48,13 @@ def stopped_output(reason):
 
 
 class ResilientExecute(Execute):
+    """Execute, except that a cell which kills the kernel or ignores the interrupt costs only itself.
+
+    That cell gets an error output saying what happened (nbgrader scores a graded cell
+    with an error 0), a fresh kernel runs every earlier cell again, and execution goes
+    on after it. After `max_restarts` such cells the rest is marked not run.
+    """
+
     max_restarts = Integer(5, help="Cells that may stop the kernel before the rest is marked not run.") \
         .tag(config=True)
 

@@ -7,7 +7,6 @@ the zip (setup.sh's pip install is the one step not run here; it needs the netwo
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile

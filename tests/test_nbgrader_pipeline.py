@@ -5,7 +5,6 @@ import filecmp
 import json
 import re
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
