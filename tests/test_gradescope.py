@@ -68,6 +68,15 @@ def test_the_zip_holds_what_grading_needs_and_only_this_assignment(autograder_zi
     assert not [n for n in names if n.startswith(("tests/", "assignments/", "lectures/")) or "__pycache__" in n]
 
 
+def test_the_zips_scripts_are_valid_bash(autograder_zip, tmp_path):
+    """setup.sh needs Gradescope's image (apt, network) to run; here its syntax is checked."""
+    with zipfile.ZipFile(autograder_zip) as z:
+        z.extractall(tmp_path)
+    for name in ("setup.sh", "run_autograder"):
+        proc = subprocess.run(["bash", "-n", str(tmp_path / name)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
 def test_a_partly_wrong_submission_gets_gradescope_results(tmp_path, autograder_zip, bare_python):
     nb = (ROOT / "tests" / "files" / "submissions" / f"slides-bce_{A1}.ipynb").read_bytes()
     result, text, stdout = run_autograder(tmp_path, autograder_zip, bare_python, {f"{A1}.ipynb": nb})
