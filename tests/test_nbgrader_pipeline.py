@@ -106,6 +106,13 @@ def graded_corpus(course):
     return expected
 
 
+def test_corpus_notebooks_look_like_student_work():
+    """Written from the solutions, they must have lost every nbgrader marker a student never sees."""
+    for path in sorted(CORPUS.glob("*.ipynb")) + sorted((CORPUS.parent / "hostile").glob("*.ipynb")):
+        text = path.read_text()
+        assert not [m for m in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS") if m in text], path.name
+
+
 def test_corpus_gets_exactly_the_expected_points_and_diagnosis(course, graded_corpus):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for key, exp in graded_corpus.items():

@@ -216,7 +216,7 @@ def sparse_autoencoder_cost(params, X, lam=3e-3, beta=3.0, rho=0.1):
 
 def solution_code(source):
     """The solution cell with the solution delimiters removed (what a student would have written)."""
-    return re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source, flags=re.M)
+    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", "", source, flags=re.M).rstrip() + "\n"
 
 
 def completed(assignment, cell_id=None, code=None):
