@@ -68,8 +68,8 @@ installed packages, so no download is needed.
 
 1. Replace each `raise NotImplementedError()` with your code. The function's docstring
    is its contract: shapes, what to return, the formula.
-2. Run the test cell under each function. It checks the obvious things and says what
-   is wrong; when it prints nothing and raises nothing, those checks pass.
+2. Run the test cell under each function. It checks the obvious things: an error
+   there points at what is wrong, and "visible tests passed" means those checks pass.
 3. Cells marked "Hidden tests" are empty here on purpose: when your work is graded,
    they check more cases (other shapes, extreme values, known mistakes), and your
    feedback explains, mistake by mistake, what they found. A function that is partly
