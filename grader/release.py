@@ -70,7 +70,7 @@ installed packages, so no download is needed.
    is its contract: shapes, what to return, the formula.
 2. Run the test cell under each function. It checks the obvious things: an error
    there points at what is wrong, and "visible tests passed" means those checks pass.
-3. Cells marked "Hidden tests" are empty here on purpose: when your work is graded,
+3. Cells marked "Hidden tests" hold only a sentence here, on purpose: when your work is graded,
    they check more cases (other shapes, extreme values, known mistakes), and your
    feedback explains, mistake by mistake, what they found. A function that is partly
    right earns part of its points.
