@@ -164,7 +164,18 @@ def run(assignment, root="/autograder"):
     if chosen:
         shutil.copy(chosen[0], inbox / student / assignment / chosen[0].name)
     course = root / "work" / "course"
-    report = grade(inbox, course, progress=False, force=True)
+    try:
+        report = grade(inbox, course, progress=False, force=True)
+    except Exception:                     # nbgrader or the grader broke: say so, never leave no results
+        import traceback
+
+        traceback.print_exc()             # run_autograder's stdout, which only staff see
+        result = {"score": 0.0, "execution_time": round(time.perf_counter() - start), "tests": [],
+                  "output": "The autograder itself failed on this submission; your course staff "
+                            "have the details. This is not a mark on your work."}
+        (root / "results").mkdir(parents=True, exist_ok=True)
+        (root / "results" / "results.json").write_text(json.dumps(result, indent=1))
+        return result
     if not chosen:
         what = (f"no notebook found (the submission has {', '.join(p.name for p in notebooks)})"
                 if notebooks else "no notebook found in the submission")
