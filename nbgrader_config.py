@@ -32,9 +32,12 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Autograde: nbgrader's default steps, two replaced by the grader's (grader/preprocessors.py).
-# ResilientExecute: a cell that kills the kernel, or ignores the interrupt after the
-# timeout, costs only itself (nbgrader's own Execute gives up on the whole notebook and
+# Autograde: nbgrader's default steps, two replaced and one added (grader/preprocessors.py).
+# ResilientExecute: the notebook runs in a sandbox (grader/sandbox.py) as an unprivileged
+# user; hidden cells only record what the student's functions return. TrustedVerdict:
+# the checks judge those records in this process and set each graded cell's report and
+# points (whatever the kernel printed there is discarded). A cell that kills the kernel,
+# or ignores the interrupt after the timeout, costs only itself (nbgrader's own Execute gives up on the whole notebook and
 # the student gets 0 for everything). LimitOutputSize: LimitOutput's 1000-line cap plus a
 # cap on characters (one huge line would otherwise fill the graded notebook and feedback).
 c.Autograde.autograde_preprocessors = [
@@ -42,6 +45,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "grader.preprocessors.LimitOutputSize",
+    "grader.preprocessors.TrustedVerdict",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

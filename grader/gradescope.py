@@ -11,7 +11,10 @@ notebook (nbgrader builds its gradebook from it). It is uploaded by instructors 
 never reaches students.
 
 run_autograder grades /autograder/submission/<assignment>.ipynb (or the only notebook
-there) with the same nbgrader commands as `python -m grader grade`, and writes
+there) with the same nbgrader commands and the same sandbox as `python -m grader grade`
+(Gradescope runs it as root: bubblewrap where the container allows namespaces, else a
+separate uid with the grader's folders made unreadable to it; its stdout, which only
+staff see, says which), and writes
 /autograder/results/results.json in Gradescope's format: one test per graded cell, with
 the checks' report as its output (what the feedback page shows: no hidden test code).
 Written answers are graded by hand, so they are listed in the output, not as tests.
@@ -183,7 +186,8 @@ def run(assignment, root="/autograder"):
     result = results(assignment, course, student, report, time.perf_counter() - start)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    for line in report.problems:          # the instructor sees run_autograder's stdout
+    print(report.isolation)               # the instructor sees run_autograder's stdout
+    for line in report.problems:
         print(line)
     print(f"score {result['score']} in {result['execution_time']} s")
     return result

@@ -10,14 +10,19 @@ broken one costs its student only its own points and the rest of the class is gr
 Deleted cells are put back, duplicated ones reduced to their last copy, old notebook
 formats upgraded; a cell that kills the kernel, loops past the time limit or floods
 the output costs only itself (grader/preprocessors.py). Every problem becomes one line
-of the report. A submission already autograded, and not changed since, is not graded
-again (an interrupted run can simply be restarted).
+of the report. Each notebook runs sandboxed (grader/sandbox.py; the report's first line
+says which isolation this machine gives) and is judged in this process. A submission
+whose grading finished, and which has not changed since, is not graded again; one
+whose grading was interrupted is graded again (an interrupted run can simply be restarted).
 
 Written in the course folder (--course): grades.csv (nbgrader export), tests.csv (one
 row per student and graded cell), feedback/<student>/<assignment>/<assignment>.html.
 """
 import copy
 import csv
+import hashlib
+import json
+import os
 import re
 import shutil
 import tempfile
@@ -31,6 +36,7 @@ from nbformat.corpus.words import generate_corpus_id as random_cell_id
 from tqdm.auto import tqdm
 
 from .assignments import ASSIGNMENTS
+from . import sandbox
 from .course import ROOT, generate, nbgrader
 from .preprocessors import LINES_CUT, STOPPED, TRUNCATED, WHY
 
@@ -54,6 +60,7 @@ class Report:
     problems: list = field(default_factory=list)    # one line each
     failed: dict = field(default_factory=dict)      # (student, assignment) -> why it scored 0
     seconds: float = 0.0
+    isolation: str = ""                             # one line: how student code was confined
 
     def fail(self, student, assignment, why):
         self.failed[(student, assignment)] = why
@@ -151,6 +158,33 @@ def _grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def reset_metadata(nb, release):
+    """Give every cell the nbgrader marks the release gives it; return the ids (or cell numbers) changed.
+
+    nbgrader restores a locked cell's source and points, but not whether a cell is graded or
+    a solution: a test cell re-marked as a solution would wait for hand grading instead of
+    being judged, and a cell marked graded under a new id stops nbgrader for the whole
+    notebook. The release decides: marks for ids it has are copied from it, others removed.
+    """
+    marks = {_grade_id(c): c.metadata["nbgrader"] for c in release.cells if _grade_id(c) is not None}
+    changed = []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        gid = meta.get("grade_id")
+        if gid in marks:
+            fixed = {**meta, **{k: v for k, v in marks[gid].items() if k != "checksum"}}
+            if any(meta.get(k) != v for k, v in fixed.items() if k != "checksum"):
+                changed.append(gid)
+            cell.metadata["nbgrader"] = fixed
+        else:
+            del cell.metadata["nbgrader"]
+            if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+                changed.append(str(gid) if isinstance(gid, str) else f"cell {i + 1}")
+    return changed
+
+
 def restore_missing(nb, release):
     """Put back every nbgrader cell of the release that the student deleted; return their ids.
 
@@ -219,23 +253,50 @@ def grading_notes(path):
 
 
 def prepare_course(course, timeout=None, assignments=None):
-    """A course folder next to nothing of the student's: the config, solutions and generated assignments.
+    """A course folder next to nothing of the student's: the config, and the source and generated
+    release of each assignment to grade (`assignments`, default all), nothing else.
 
-    `timeout` (seconds) replaces the config's per-cell time limit for this course folder;
-    `assignments` limits the ones generated (default: all).
+    `timeout` (seconds) replaces the config's per-cell time limit for this course folder.
+    The folder is private to the grader's user (0700): it holds the gradebook and the sources.
     """
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
+    os.chmod(course, 0o700)
     config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
     if timeout is not None:
         config += f"\n# Set by `python -m grader grade --timeout`.\nc.Execute.timeout = {int(timeout)}\n"
     (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    wanted = list(ASSIGNMENTS) if assignments is None else sorted(assignments)
     if (course / "solutions").exists():
         shutil.rmtree(course / "solutions")
-    shutil.copytree(ROOT / "solutions", course / "solutions")
-    for a in ASSIGNMENTS if assignments is None else sorted(assignments):
+    for a in wanted:
+        shutil.copytree(ROOT / "solutions" / a, course / "solutions" / a)
         generate(a, root=course)
     return course
+
+
+def protect_grader(course):
+    """Where the sandbox is only a separate uid, make the grader's own folders unreadable to it."""
+    if sandbox.isolation() != "uid":
+        return []
+    return sandbox.protect(ROOT / "grader", ROOT / "solutions", ROOT / "build", ROOT / "dist", course)
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def done_marker(course, student, assignment):
+    """Written once a submission's grading has finished: the hash of what was graded."""
+    return Path(course) / ".graded" / student / f"{assignment}.json"
+
+
+def finished(marker, graded_nb, text):
+    """True if `text` (the submission as graded) was graded to the end before."""
+    try:
+        return graded_nb.is_file() and json.loads(marker.read_text())["sha256"] == _digest(text)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _grade_one(sub, course, report, force):
@@ -249,8 +310,12 @@ def _grade_one(sub, course, report, force):
         return
     notes = [sub.note] if sub.note else []
     notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
-    release = course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb"
-    restored = restore_missing(nb, nbformat.read(release, as_version=4))
+    release_nb = nbformat.read(course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb", as_version=4)
+    changed = reset_metadata(nb, release_nb)
+    if changed:
+        notes.append(f"nbgrader marks changed on cells {', '.join(map(repr, changed))} were put back "
+                     "as the release has them")
+    restored = restore_missing(nb, release_nb)
     if restored:
         notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "
                      "from the release (a deleted answer is graded as blank)")
@@ -258,9 +323,13 @@ def _grade_one(sub, course, report, force):
     graded_nb = course / "autograded" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
     text = nbformat.writes(nb)
     unchanged = dest.is_file() and dest.read_text(encoding="utf-8") == text
-    if unchanged and graded_nb.is_file() and not force:
+    marker = done_marker(course, sub.student, sub.assignment)
+    if unchanged and finished(marker, graded_nb, text) and not force:
         report.skipped.append((sub.student, sub.assignment))
         return
+    if unchanged and graded_nb.parent.is_dir() and not marker.is_file() and not force:
+        notes.append("its grading did not finish last time (interrupted?); graded again")
+    marker.unlink(missing_ok=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(text, encoding="utf-8")
     report.problems.extend(f"{label}: {note}" for note in notes)
@@ -274,14 +343,19 @@ def _grade_one(sub, course, report, force):
         return
     report.graded.append((sub.student, sub.assignment))
     report.problems.extend(f"{label}: {note}" for note in grading_notes(graded_nb))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"sha256": _digest(text)}), encoding="utf-8")
 
 
 def grade(source, course, force=False, progress=True, timeout=None):
     """Grade every submission in `source` inside the course folder `course`. Returns a Report."""
     start = time.perf_counter()
-    report = Report()
+    report = Report(isolation=sandbox.describe())
     subs = collect(source, report)
     course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs})
+    changed = protect_grader(course)
+    if changed:
+        report.problems.append("made unreadable to other users, for the sandbox's sake: " + ", ".join(changed))
     for sub in tqdm(subs, desc="grading", disable=not progress):
         try:
             _grade_one(sub, course, report, force)
@@ -349,6 +423,7 @@ def write_test_table(course):
 def print_report(report, course):
     course = Path(course)
     rows = grade_table(course)
+    print(report.isolation)
     names = [a.split("-")[0] for a in ASSIGNMENTS]
     print(f"\n{'student':<24s}" + "".join(f"{n:>10s}" for n in names) + f"{'total':>10s}")
     for student, scores in rows:

@@ -1,6 +1,15 @@
 """nbgrader steps made safe against hostile or broken submissions, and hidden code.
 
-ResilientExecute (autograde): nbgrader's Execute, made to survive a cell that kills the
+ResilientExecute (autograde): runs the notebook in a sandbox (grader.sandbox) after
+writing, for every autograded cell, the inputs its check needs (grader.checks: plan);
+collects what each hidden cell recorded, as plain data, the moment the cell finishes.
+
+TrustedVerdict (autograde, before SaveAutoGrades): judges those records in the grader's
+own process and makes the cell's outputs the check's report and points. Whatever the
+kernel printed or returned in a graded cell is discarded; a graded cell without a
+verdict gets an error output, which nbgrader scores 0 (never its full-credit default).
+
+ResilientExecute is also nbgrader's Execute made to survive a cell that kills the
 kernel or cannot be stopped. nbgrader's own Execute gives up on the whole notebook when
 the kernel dies (a student's `os._exit`, a crash in compiled code, running out of
 memory) or when a cell outlives its time limit and ignores the interrupt: the
@@ -18,6 +27,12 @@ nbgrader_config.py puts them in place; `c.Execute.*` and `c.LimitOutput.*` setti
 apply to them unchanged. The report (grader.grading) finds their marks in the
 autograded notebook: error outputs named STOPPED, and TRUNCATED in the text.
 """
+import io
+import json
+import os
+import stat
+
+import numpy as np
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
 from nbformat.notebooknode import NotebookNode
@@ -25,6 +40,12 @@ from traitlets import Integer
 
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, LimitOutput, NbGraderPreprocessor
+
+from dlcourse import record as wire
+
+from . import sandbox
+from .checks import CHECKS
+from .checks._core import judge, plan
 
 # The `ename` of the error outputs written by ResilientExecute.
 STOPPED = "GradingStopped"
@@ -59,6 +80,27 @@ class ResilientExecute(Execute):
         .tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
+        assignment = (resources or {}).get("nbgrader", {}).get("assignment")
+        self.scratch = sandbox.Scratch()
+        try:
+            write_inputs(self.scratch.inputs, assignment)
+            self.kernel_manager_class = sandbox.manager_class(self.scratch)
+            self.records = resources.setdefault(RECORDS, {})
+            return self._run(nb, resources, km)
+        finally:
+            self.scratch.close()
+
+    def preprocess_cell(self, cell, resources, index):
+        gid = autograded_id(cell)
+        if gid is None:
+            return super().preprocess_cell(cell, resources, index)
+        for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
+            _remove(self.scratch.records / f"{gid}{suffix}")
+        out = super().preprocess_cell(cell, resources, index)
+        self.records[gid] = take_record(self.scratch.records, gid)
+        return out
+
+    def _run(self, nb, resources, km):
         skipped = {}                     # cell index -> "died" | "timeout"
         while True:
             # What nbconvert's ExecutePreprocessor.preprocess does, one cell at a time, so that
@@ -81,6 +123,7 @@ class ResilientExecute(Execute):
                         raise
                     failure = "died" if isinstance(exc, DeadKernelError) else "timeout"
                     self.shutdown_kernel = "immediate"      # a kernel that ignores interrupts is killed
+            self.scratch.kill_leftovers()
             if failure is None:
                 break
             self.log.warning("Cell %d %s; running the notebook again without it", index,
@@ -94,6 +137,144 @@ class ResilientExecute(Execute):
                 break
         self.set_widgets_metadata()
         return self.nb, self.resources
+
+
+RECORDS = "dlcourse_records"         # resources key: grade_id -> (json bytes, npz bytes) or a reason
+MAX_JSON = 20 * 2**20
+MAX_NPZ = 200 * 2**20
+
+
+def autograded_id(cell):
+    """The grade_id of an autograded test cell, else None."""
+    if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+        return cell.metadata["nbgrader"]["grade_id"]
+    return None
+
+
+def write_inputs(folder, assignment):
+    """Each autograded cell's planned calls, as inputs/<grade_id>.json and .npz, readable by the kernel."""
+    for gid, (check, names) in CHECKS.get(assignment, {}).items():
+        doc, arrays = plan(check, names)
+        wire.write(str(folder / gid), doc, wire._Arrays(arrays))
+        for suffix in (".json", ".npz"):
+            os.chmod(folder / f"{gid}{suffix}", 0o644)
+
+
+def _remove(path):
+    try:
+        if path.is_dir() and not path.is_symlink():
+            import shutil
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _read_own_file(path, limit):
+    """A regular file's bytes, or a reason why not: never through a link, never more than limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None, "nothing was recorded"
+    except OSError:
+        return None, "the record is not a plain file"
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, "the record is not a plain file"
+        if info.st_size > limit:
+            return None, f"the record is too large ({info.st_size / 2**20:.0f} MB)"
+        return f.read(limit + 1)[:limit], None
+
+
+def take_record(folder, gid):
+    """What the kernel recorded for gid, as bytes (checked for size and kind), then removed."""
+    doc, why = _read_own_file(folder / f"{gid}.json", MAX_JSON)
+    arrays, why2 = _read_own_file(folder / f"{gid}.npz", MAX_NPZ)
+    for suffix in (".json", ".npz"):
+        _remove(folder / f"{gid}{suffix}")
+    if doc is None or arrays is None:
+        return why or why2
+    return doc, arrays
+
+
+def load_record(raw):
+    """(records document, arrays) from take_record's bytes, or raise ValueError with a reason."""
+    if isinstance(raw, str) or raw is None:
+        raise ValueError(raw or "nothing was recorded")
+    doc_bytes, npz_bytes = raw
+    try:
+        doc = json.loads(doc_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ValueError("the record is not readable") from None
+    try:
+        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as z:
+            infos = z.zip.infolist()
+            if len(infos) > 100_000 or sum(i.file_size for i in infos) > 4 * MAX_NPZ:
+                raise ValueError
+            arrays = {k: z[k] for k in z.files}
+    except Exception:
+        raise ValueError("the record's arrays are not readable") from None
+    return doc, arrays
+
+
+class TrustedVerdict(NbGraderPreprocessor):
+    """Replace every autograded cell's outputs with the check's report and points, judged here."""
+
+    def preprocess(self, nb, resources):
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        records = resources.get(RECORDS, {})
+        cells = [c.source for c in nb.cells if c.cell_type == "code" and autograded_id(c) is None]
+        for cell in nb.cells:
+            gid = autograded_id(cell)
+            if gid is None:
+                continue
+            if any(o.get("ename") == STOPPED for o in cell.get("outputs", [])):
+                cell.outputs = [o for o in cell.outputs if o.get("ename") == STOPPED]
+                continue
+            entry = CHECKS.get(assignment, {}).get(gid)
+            if entry is None:
+                cell.outputs = [no_verdict("this graded cell has no check in the grader")]
+                continue
+            try:
+                doc, arrays = load_record(records.get(gid))
+            except ValueError as exc:
+                cell.outputs = [no_verdict(*_why_missing(str(exc), cell))]
+                continue
+            check, names = entry
+            try:
+                report = judge(check, names, doc, arrays, cells)
+            except Exception as exc:          # a grader bug: this cell scores 0 and the log says why
+                self.log.error("Check for %s failed: %r", gid, exc)
+                cell.outputs = [no_verdict(f"the grader failed on this cell ({type(exc).__name__}); "
+                                           "please report it to your instructor")]
+                continue
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=report.text() + "\n"),
+                            NotebookNode(output_type="execute_result", execution_count=cell.get("execution_count"),
+                                         metadata={}, data={"text/plain": repr(report.score())})]
+        return nb, resources
+
+
+def _why_missing(reason, cell):
+    """(reason, kind) for a cell without a record: the kernel's error name if it raised one (its
+    message is the student's); kind stays the timeout's, so the report can say the cell was stopped."""
+    err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+    if err is not None:
+        name = str(err.get("ename", ""))[:80]
+        value = str(err.get("evalue", ""))[:200]
+        kind = "CellTimeoutError" if name == "CellTimeoutError" else NO_VERDICT
+        return f"the cell stopped with {name}: {value}{HINTS.get(name, '')}", kind
+    return reason, NO_VERDICT
+
+
+NO_VERDICT = "NotGraded"
+
+
+def no_verdict(reason, ename=NO_VERDICT):
+    """An error output (nbgrader scores the cell 0) that says why there is no verdict."""
+    text = f"no grade could be given for this cell: {reason}"
+    return NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
 
 
 class LimitOutputSize(LimitOutput):

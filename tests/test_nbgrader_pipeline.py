@@ -138,3 +138,19 @@ def test_feedback_shows_the_diagnosis_but_no_hidden_test_code(course, graded_cor
             or exp["message"] in html, key
         for hidden in ("BEGIN HIDDEN TESTS", "grader.checks", "check_"):
             assert hidden not in html.replace("check_gradient", ""), (key, hidden)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_hidden_cells_only_record_and_every_test_has_a_check(assignment):
+    """A hidden test cell runs in the student's kernel, so it holds one `record` call and no
+    logic; the grader's CHECKS name the check for every autograded cell, and no other."""
+    from grader.checks import CHECKS, hidden_cell_source
+
+    autograded = [gid for gid in ASSIGNMENTS[assignment] if gid.startswith("test_")]
+    assert sorted(CHECKS[assignment]) == sorted(autograded)
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in CHECKS[assignment]:
+            hidden = cell.source.split("### BEGIN HIDDEN TESTS\n")[1].split("\n### END HIDDEN TESTS")[0]
+            assert hidden == hidden_cell_source(gid, CHECKS[assignment][gid][1]), gid

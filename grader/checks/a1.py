@@ -1,7 +1,6 @@
-"""Checks for a1-mle-losses. Each `check_*` takes the student's function(s), prints a
-report and returns the points earned (a float)."""
+"""Checks for a1-mle-losses. Each `check_*` takes (stand-ins for) the student's function(s)
+and returns the Report (see _core: plan, record, judge)."""
 import numpy as np
-import scipy.special
 
 from ..reference import losses as R
 from ._core import compare, run_check
@@ -14,7 +13,7 @@ OVERFLOW = {"overflow": "exp of a large positive number overflows: rewrite the f
 LOG0 = {"divide by zero": "a probability underflowed to 0 and you took its log: compute the log-probability "
                           "directly (log-sum-exp) instead of log(softmax)",
         "invalid value": "inf/inf or 0*inf appeared: see the lecture's section on overflow"}
-BY_HAND = ({"scipy.special.softmax": scipy.special.softmax, "scipy.special.log_softmax": scipy.special.log_softmax},
+BY_HAND = (("scipy.special.softmax", "scipy.special.log_softmax"),
            ("torch", "jax", "autograd", "tensorflow"),
            "this exercise asks you to write softmax yourself, so a library's softmax earns no points")
 

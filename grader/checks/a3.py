@@ -1,44 +1,59 @@
 """Checks for a3-optimizers.
 
-The student's optimizer is run for several consecutive steps on a small
-problem, feeding back the state it returned (whatever its form), and the
-parameters after every step are compared with the reference's. Wrong variants
+The student's optimizer is run (in the student's kernel) for several consecutive
+steps on a small problem, feeding back the state it returned (whatever its form,
+it never leaves the kernel), and the parameters after every step are compared with
+the reference's. Wrong variants
 of each rule are run the same way to name the mistake.
 """
 import numpy as np
 
 from ..reference import optimizers as R
-from ._core import Case, StudentError, call_student, fresh, run_check
+from dlcourse.record import quartic_grad
+
+from ._core import Case, StudentError, call_steps, run_check
 
 A = "a3-optimizers"
 
 
 def _problem(seed, scale=1.0):
-    """params {W (3, 2), b (2,)} and the gradient of a separable, non-quadratic function."""
+    """params {W (3, 2), b (2,)} and the data of a separable, non-quadratic function: f = scale *
+    sum(a (p - c)^2 / 2 + 0.1 (p - c)^4 / 4), whose gradient dlcourse.record.quartic_grad builds."""
     rng = np.random.default_rng(seed)
     params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
     a = {k: rng.uniform(0.5, 5.0, v.shape) for k, v in params.items()}
     c = {k: rng.normal(size=v.shape) for k, v in params.items()}
-
-    def grad_fn(p):   # f = sum a (p - c)^2 / 2 + 0.1 sum (p - c)^4 / 4, scaled
-        return {k: scale * (a[k] * (p[k] - c[k]) + 0.1 * (p[k] - c[k]) ** 3) for k in p}
-    return params, grad_fn
+    return params, {"a": a, "c": c, "scale": float(scale)}
 
 
-def _trajectory(step, params, grad_fn, n, hyper, student):
-    """Parameters after each of n steps, as one (n, size) array."""
+def _flat(params):
+    return np.concatenate([np.asarray(params[k], dtype=float).ravel() for k in ("W", "b")])
+
+
+def _trajectory(step, params, problem, n, hyper):
+    """Parameters after each of n steps of a reference (or mistake) rule, as one (n, size) array."""
+    grad_fn = quartic_grad(problem["a"], problem["c"], problem["scale"])
     state, out = None, []
     for _ in range(n):
-        if student:
-            res = call_student(step, params, grad_fn, state, **fresh(hyper))
-            if not (isinstance(res, tuple) and len(res) == 2 and isinstance(res[0], dict)):
-                raise StudentError("should return a tuple (params, state) with params a dict")
-            params, state = res
-            if set(params) != {"W", "b"}:
-                raise StudentError(f"returned params with keys {sorted(params)}; expected ['W', 'b']")
-        else:
-            params, state = step(params, grad_fn, state, **hyper)
-        out.append(np.concatenate([np.asarray(params[k], dtype=float).ravel() for k in ("W", "b")]))
+        params, state = step(params, grad_fn, state, **hyper)
+        out.append(_flat(params))
+    return np.array(out)
+
+
+def _student_trajectory(step, params, problem, n, hyper):
+    """The same for the student's step, from its recorded run (its state never leaves the kernel)."""
+    out = []
+    for p in call_steps(step, params, problem, n, hyper):
+        if not isinstance(p, dict):
+            raise StudentError("should return a tuple (params, state) with params a dict")
+        if set(p) != {"W", "b"}:
+            raise StudentError(f"returned params with keys {sorted(p)}; expected ['W', 'b']")
+        try:
+            out.append(_flat(p))
+        except (TypeError, ValueError):
+            raise StudentError("returned params whose values are not arrays of numbers") from None
+    if any(o.shape != out[0].shape for o in out) or out[0].shape != _flat(params).shape:
+        raise StudentError("returned params with the wrong shapes: each must keep its shape")
     return np.array(out)
 
 
@@ -46,15 +61,14 @@ def _case(name, student, reference, mistakes, seed=0, n=4, hyper=None, scale=1.0
     hyper = hyper or {}
 
     def run(_):
-        p, g = _problem(seed, scale)
-        got = _trajectory(student, p, g, n, hyper, student=True)
-        p, g = _problem(seed, scale)
-        return got, _trajectory(reference, p, g, n, hyper, student=False)
+        p, prob = _problem(seed, scale)
+        got = _student_trajectory(student, p, prob, n, hyper)
+        return got, _trajectory(reference, p, prob, n, hyper)
 
     def wrong(step):
         def f():
-            p, g = _problem(seed, scale)
-            return _trajectory(step, p, g, n, hyper, student=False)
+            p, prob = _problem(seed, scale)
+            return _trajectory(step, p, prob, n, hyper)
         return f
 
     return Case(name, run, weight, {s: wrong(step) for s, step in mistakes.items()}, **opts)

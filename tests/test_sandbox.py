@@ -1,0 +1,192 @@
+"""The sandbox student code runs in (grader/sandbox.py), attacked directly.
+
+Each layer is tested where it can run: bubblewrap with a separate uid (Linux as root:
+CI), and the separate-uid layer alone (what is left in a container without
+namespaces). The attacks through real grading are in test_adversarial.py.
+"""
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import sandbox
+from grader.course import ROOT
+
+ROOT_USER = os.geteuid() == 0
+MODES = [m for m in ("bwrap", "uid") if ROOT_USER and (m != "bwrap" or sandbox.isolation() == "bwrap")]
+pytestmark = pytest.mark.skipif(not MODES, reason="the sandbox's layers need Linux and root")
+
+
+@pytest.fixture(scope="module")
+def uid_layer_ready():
+    """The uid layer needs a Python the sandbox uid can read; this machine's lives under /root
+    (0700), so the test lets others traverse /root (not list it) while it runs, and makes the
+    grader's folders unreadable to others as `grade` does in this mode; both are undone after."""
+    modes = {p: p.stat().st_mode for p in (Path("/root"), ROOT / "grader", ROOT / "solutions")}
+    os.chmod("/root", modes[Path("/root")] | 0o001)
+    sandbox.protect(ROOT / "grader", ROOT / "solutions")
+    yield
+    for p, m in modes.items():
+        os.chmod(p, m)
+
+
+def run(mode, code, timeout=60):
+    scratch = sandbox.Scratch(mode)
+    try:
+        proc = sandbox.run_in_sandbox(scratch, [sys.executable, "-c", textwrap.dedent(code)], timeout=timeout)
+    finally:
+        scratch.close()
+    return proc
+
+
+@pytest.fixture(params=MODES)
+def mode(request):
+    if request.param == "uid":
+        request.getfixturevalue("uid_layer_ready")
+    return request.param
+
+
+def test_runs_as_the_unprivileged_uid_and_can_use_the_course(mode):
+    proc = run(mode, """
+        import os, dlcourse, numpy
+        print(os.getuid(), os.getgid(), os.getgroups())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[:2] == [str(sandbox.SANDBOX_UID)] * 2
+
+
+def test_cannot_read_the_grader_or_the_solutions(mode):
+    targets = [ROOT / "grader" / "checks" / "a1.py", ROOT / "grader" / "reference" / "losses.py",
+               ROOT / "solutions" / "a1-mle-losses" / "a1-mle-losses.ipynb"]
+    proc = run(mode, f"""
+        import importlib
+        for path in {[str(t) for t in targets]!r}:
+            try:
+                open(path).read(); print("READ", path)
+            except OSError:
+                pass
+        try:
+            importlib.import_module("grader.reference.losses"); print("IMPORTED grader")
+        except ImportError:
+            pass
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "READ" not in proc.stdout and "IMPORTED" not in proc.stdout, proc.stdout
+
+
+def test_cannot_write_outside_its_scratch_folder(mode, tmp_path):
+    victim = Path(sandbox._helper_package()) / "__init__.py"
+    os.chmod(tmp_path, 0o777)                       # even a world-writable folder of the grader's
+    proc = run(mode, f"""
+        import os
+        for path in [{str(victim)!r}, {str(tmp_path / 'x')!r}, "/etc/dlc-probe", os.environ["HOME"] + "/ok"]:
+            try:
+                with open(path, "a") as f:
+                    f.write("# written by the sandbox")
+                print("WROTE", path)
+            except OSError:
+                pass
+    """)
+    assert proc.returncode == 0, proc.stderr
+    wrote = [l.split()[1] for l in proc.stdout.splitlines() if l.startswith("WROTE")]
+    assert wrote[-1:] and wrote[-1].endswith("/ok")          # its own home: yes
+    if mode == "bwrap":
+        assert wrote == wrote[-1:]                            # nothing else
+        assert not (tmp_path / "x").exists()
+    else:                                                     # uid layer: only what others may write
+        assert str(victim) not in wrote and "/etc/dlc-probe" not in wrote
+    assert "# written by the sandbox" not in victim.read_text()
+
+
+def test_no_network_in_the_namespace():
+    if "bwrap" not in MODES:
+        pytest.skip("the uid layer does not cut the network (its report line says so)")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    proc = run("bwrap", f"""
+        import socket
+        for host in ("127.0.0.1", "192.0.2.1"):
+            try:
+                socket.create_connection((host, {port}), timeout=1); print("CONNECTED", host)
+            except OSError:
+                pass
+    """)
+    server.close()
+    assert proc.returncode == 0 and "CONNECTED" not in proc.stdout, proc.stdout + proc.stderr
+
+
+def _alive_as_sandbox_uid():
+    """Processes of the sandbox uid that still run (a zombie has ended: only its parent may reap it)."""
+    alive = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(l.split(":", 1) for l in status.read_text().splitlines() if ":" in l)
+            uid, state = fields["Uid"].split()[0], fields["State"].split()[0]
+        except (OSError, KeyError, IndexError, ValueError):
+            continue
+        if uid == str(sandbox.SANDBOX_UID) and state != "Z":
+            alive.append(status.parent.name)
+    return alive
+
+
+def test_a_detached_daemon_does_not_outlive_its_notebook(mode):
+    proc = run(mode, """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(300)
+            os._exit(0)
+        time.sleep(0.5)
+        print("forked")
+    """)
+    assert "forked" in proc.stdout, proc.stderr
+    time.sleep(0.5)
+    assert _alive_as_sandbox_uid() == []
+
+
+def test_resource_limits_hold(mode):
+    proc = run(mode, """
+        import os, resource
+        try:
+            bytearray(20 * 2**30); print("ALLOCATED")
+        except MemoryError:
+            print("memory limited")
+        try:
+            with open(os.environ["HOME"] + "/big", "wb") as f:
+                f.seek(2**30); f.write(b"x"); print("WROTE 1 GB")
+        except OSError:
+            print("file size limited")
+        print(resource.getrlimit(resource.RLIMIT_NPROC)[0], resource.getrlimit(resource.RLIMIT_CPU)[0])
+    """)
+    assert "memory limited" in proc.stdout and "file size limited" in proc.stdout, proc.stdout + proc.stderr
+    nproc, cpu = map(int, proc.stdout.split()[-2:])
+    assert nproc == sandbox.LIMITS[sandbox.resource.RLIMIT_NPROC] and cpu == sandbox.LIMITS[sandbox.resource.RLIMIT_CPU]
+
+
+def test_the_report_says_which_isolation_was_used():
+    line = sandbox.describe()
+    assert line.startswith(f"isolation: {sandbox.isolation()} - ")
+    for mode, text in sandbox.DESCRIPTION.items():
+        if mode != "bwrap":
+            assert "not" in text or "NONE" in text      # every weaker layer says what it does not protect
+
+
+def test_isolation_can_be_chosen_and_rejects_unknown_modes(monkeypatch):
+    sandbox.isolation.cache_clear()
+    try:
+        monkeypatch.setenv("DLCOURSE_SANDBOX", "none")
+        assert sandbox.isolation() == "none"
+        sandbox.isolation.cache_clear()
+        monkeypatch.setenv("DLCOURSE_SANDBOX", "docker")
+        with pytest.raises(ValueError, match="use one of"):
+            sandbox.isolation()
+    finally:
+        sandbox.isolation.cache_clear()

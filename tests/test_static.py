@@ -1,0 +1,365 @@
+"""The static library rule: forbidden uses are found through every kind of aliasing a student might
+write, fair code is never flagged, and odd input never raises. Only source text, no notebooks."""
+import textwrap
+
+import pytest
+
+from grader.checks._static import dynamic_code, library_use
+
+OBJECTS = ("scipy.special.softmax", "scipy.special.log_softmax")
+MODULES = ("autograd", "jax", "torch", "tensorflow")
+SOFTMAX = ["scipy.special.softmax"]
+
+
+def cells(*texts):
+    return [textwrap.dedent(t) for t in texts]
+
+
+def uses(texts, names=("softmax",)):
+    return library_use(cells(*texts), names, OBJECTS, MODULES)
+
+
+# (cells, graded function names, expected)
+FORBIDDEN = {
+    "import scipy, full path": (
+        ["import scipy", "def softmax(z):\n    return scipy.special.softmax(z)"], ("softmax",), SOFTMAX),
+    "import scipy.special as ss": (
+        ["import scipy.special as ss", "def softmax(z):\n    return ss.softmax(z)"], ("softmax",), SOFTMAX),
+    "from scipy import special": (
+        ["from scipy import special", "def softmax(z):\n    return special.softmax(z, axis=-1)"],
+        ("softmax",), SOFTMAX),
+    "from scipy.special import softmax as sm": (
+        ["from scipy.special import softmax as sm", "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "alias chain f = ...; g = f, then f rebound": (
+        ["import scipy.special", "f = scipy.special.softmax\ng = f\nf = abs",
+         "def softmax(z):\n    return g(z)"], ("softmax",), SOFTMAX),
+    "alias of an import alias": (
+        ["from scipy.special import log_softmax as ls\nmine = ls", "def softmax(z):\n    return mine(z)"],
+        ("softmax",), ["scipy.special.log_softmax"]),
+    "tuple assignment alias": (
+        ["import numpy as np\nimport scipy.special as ss\nsm, ex = ss.softmax, np.exp",
+         "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "function kept in a dict": (
+        ["import scipy.special as ss\nACTS = {}\nACTS['softmax'] = ss.softmax",
+         "def softmax(z):\n    return ACTS['softmax'](z)"], ("softmax",), SOFTMAX),
+    "functools.partial at module level": (
+        ["import functools, scipy.special\nsm = functools.partial(scipy.special.softmax, axis=1)",
+         "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "the graded name itself is the import": (
+        ["def softmax(z):\n    raise NotImplementedError", "from scipy.special import softmax"],
+        ("softmax",), SOFTMAX),
+    "the graded name is assigned the library function": (
+        ["import scipy.special", "softmax = scipy.special.softmax"], ("softmax",), SOFTMAX),
+    "lambda at top level": (
+        ["import scipy.special as ss", "softmax = lambda z: ss.softmax(z)"], ("softmax",), SOFTMAX),
+    "local from-import inside the function": (
+        ["def softmax(z):\n    from scipy.special import softmax\n    return softmax(z)"], ("softmax",), SOFTMAX),
+    "local import as, then local alias": (
+        ["""
+         def softmax(z):
+             import scipy.special as sp
+             s = sp
+             f = s.softmax
+             return f(z)
+         """], ("softmax",), SOFTMAX),
+    "helper chain of depth 2": (
+        ["from scipy.special import softmax as sm",
+         "def helper_b(z):\n    return sm(z)",
+         "def helper_a(z):\n    return helper_b(z) * 1.0",
+         "def cross_entropy(z, y):\n    return -(y * helper_a(z)).sum()"], ("cross_entropy",), SOFTMAX),
+    "helper defined after the graded function": (
+        ["def softmax(z):\n    return helper(z)", "import scipy.special\ndef helper(z):\n"
+         "    return scipy.special.softmax(z)"], ("softmax",), SOFTMAX),
+    "nested function and a comprehension": (
+        ["""
+         import scipy.special as ss
+         def softmax(z):
+             def inner(row):
+                 return ss.softmax(row)
+             return [inner(r) for r in z]
+         """], ("softmax",), SOFTMAX),
+    "decorator": (
+        ["""
+         import autograd
+         @autograd.primitive
+         def backprop(W, x):
+             return W @ x
+         """], ("backprop",), ["autograd"]),
+    "student's decorator that uses the library": (
+        ["""
+         from autograd import grad
+         def with_grad(f):
+             return grad(f)
+         @with_grad
+         def backprop(W):
+             return (W ** 2).sum()
+         """], ("backprop",), ["autograd"]),
+    "default argument": (
+        ["import scipy.special", "def softmax(z, f=scipy.special.softmax):\n    return f(z)"],
+        ("softmax",), SOFTMAX),
+    "getattr with a literal": (
+        ["import scipy, scipy.special", "def softmax(z):\n    return getattr(scipy.special, 'softmax')(z)"],
+        ("softmax",), SOFTMAX),
+    "getattr with concatenated literal": (
+        ["from scipy import special", "def softmax(z):\n    return getattr(special, 'soft' + 'max')(z)"],
+        ("softmax",), SOFTMAX),
+    "getattr with a name bound to a literal": (
+        ["import scipy.special as ss\nNAME = 'softmax'", "def softmax(z):\n    return getattr(ss, NAME)(z)"],
+        ("softmax",), SOFTMAX),
+    "__import__ with a literal": (
+        ["def softmax(z):\n    return __import__('scipy.special').special.softmax(z)"], ("softmax",), SOFTMAX),
+    "importlib.import_module with a literal": (
+        ["import importlib", "def softmax(z):\n    return importlib.import_module('scipy.special').softmax(z)"],
+        ("softmax",), SOFTMAX),
+    "sys.modules with a literal": (
+        ["import sys, scipy.special", "def softmax(z):\n    return sys.modules['scipy.special'].softmax(z)"],
+        ("softmax",), SOFTMAX),
+    "star import": (
+        ["from scipy.special import *", "def softmax_ce(z, y):\n    return -(y * log_softmax(z)).sum()"],
+        ("softmax_ce",), ["scipy.special.log_softmax"]),
+    "star import over the student's own softmax": (
+        ["def softmax(z):\n    return z", "from scipy.special import *",
+         "def ce(z, y):\n    return -(y * softmax(z)).sum()"], ("ce",), SOFTMAX),
+    "conditional import in try/except": (
+        ["try:\n    from scipy.special import softmax as sm\nexcept ImportError:\n    sm = None",
+         "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "private re-export path": (
+        ["from scipy.special._logsumexp import softmax as sm", "def softmax(z):\n    return sm(z)"],
+        ("softmax",), SOFTMAX),
+    "class method used through an instance": (
+        ["""
+         import scipy.special as ss
+         class Layer:
+             def forward(self, z):
+                 return ss.softmax(z)
+         """, "def softmax(z):\n    return Layer().forward(z)"], ("softmax",), SOFTMAX),
+    "module-level instance of a class": (
+        ["import scipy.special as ss\nclass Layer:\n    def __call__(self, z):\n        return ss.softmax(z)",
+         "layer = Layer()", "def softmax(z):\n    return layer(z)"], ("softmax",), SOFTMAX),
+    "import autograd.numpy as np, then np.exp with grad": (
+        ["import numpy as np", "import autograd.numpy as np\nfrom autograd import grad",
+         """
+         def loss(W):
+             return np.exp(W).sum()
+         def backprop(W):
+             return grad(loss)(W)
+         """], ("backprop",), ["autograd"]),
+    "only autograd.numpy's exp": (
+        ["import autograd.numpy as np", "def forward(W):\n    return np.exp(W)"], ("forward",), ["autograd"]),
+    "gradient function built at module level": (
+        ["import autograd", "def loss(W):\n    return (W ** 2).sum()\ng = autograd.grad(loss)",
+         "def backprop(W):\n    return g(W)"], ("backprop",), ["autograd"]),
+    "torch.autograd.grad": (
+        ["import torch", "def backprop(W, x):\n    W = torch.tensor(W)\n    return torch.autograd.grad(W, x)"],
+        ("backprop",), ["torch"]),
+    "from torch import autograd as ag": (
+        ["from torch import autograd as ag", "def backprop(W):\n    return ag.grad(W)"], ("backprop",), ["torch"]),
+    "jax.numpy local import": (
+        ["def backprop(W):\n    import jax.numpy as jnp\n    return jnp.tanh(W)"], ("backprop",), ["jax"]),
+    "tensorflow GradientTape in a with statement": (
+        ["import tensorflow as tf", "def backprop(W):\n    with tf.GradientTape() as tape:\n"
+         "        y = W * W\n    return tape.gradient(y, W)"], ("backprop",), ["tensorflow"]),
+    "several graded functions, several libraries": (
+        ["import scipy.special as ss\nimport jax", "def softmax(z):\n    return ss.softmax(z)",
+         "def backprop(W):\n    return jax.grad(lambda w: w)(W)"], ("softmax", "backprop"), ["jax"] + SOFTMAX),
+    "walrus inside the function": (
+        ["import scipy.special as ss", "def softmax(z):\n    if (f := ss.softmax) is not None:\n"
+         "        return f(z)"], ("softmax",), SOFTMAX),
+    "magics in the cell do not hide it": (
+        ["%matplotlib inline\n!pip install scipy\nfrom scipy.special import softmax as sm\n"
+         "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "exec of a literal at top level": (
+        ["exec('from scipy.special import softmax as sm')", "def softmax(z):\n    return sm(z)"],
+        ("softmax",), SOFTMAX),
+    "run_cell of a literal": (
+        ["get_ipython().run_cell('import torch')", "def backprop(W):\n    return torch.exp(W)"],
+        ("backprop",), ["torch"]),
+    "exec and eval of literals inside the function": (
+        ["def softmax(z):\n    exec('import scipy.special as ss')\n    return eval('ss.softmax')(z)"],
+        ("softmax",), SOFTMAX),
+    "a helper binds the alias through global": (
+        ["def setup():\n    global sm\n    import scipy.special\n    sm = scipy.special.softmax\nsetup()",
+         "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "a comment ending in ? next to a magic": (
+        ["%matplotlib inline\nfrom scipy.special import softmax as sm  # allowed?\nnp.exp?\n?sm\n"
+         "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+}
+
+
+@pytest.mark.parametrize("texts, names, expected", FORBIDDEN.values(), ids=FORBIDDEN.keys())
+def test_forbidden_use_is_found(texts, names, expected):
+    assert uses(texts, names) == expected
+
+
+FAIR = {
+    "own helper named softmax": (
+        ["import numpy as np\nfrom scipy.special import softmax",
+         "def softmax(z):\n    e = np.exp(z - z.max())\n    return e / e.sum()",
+         "def cross_entropy(z, y):\n    return -(y * np.log(softmax(z))).sum()"],
+        ("cross_entropy", "softmax"), "numpy"),
+    "allowed functions of the same module": (
+        ["import numpy as np\nimport scipy.special\nfrom scipy.special import expit, logsumexp as lse",
+         "def softmax(z):\n    return np.exp(z - lse(z)) + 0 * expit(z) + 0 * scipy.special.logsumexp(z)"],
+        ("softmax",), "numpy"),
+    "forbidden import used only by a function the graded one does not call": (
+        ["import numpy as np\nimport scipy.special as ss\nimport autograd",
+         "def reference(z):\n    return ss.softmax(z)\ncheck = autograd.grad(reference)",
+         "def softmax(z):\n    e = np.exp(z)\n    return e / e.sum()"], ("softmax",), "numpy"),
+    "parameter shadows the import": (
+        ["from scipy.special import softmax", "def apply(z, softmax):\n    return softmax(z)"], ("apply",), None),
+    "local name shadows the import": (
+        ["from scipy.special import softmax", "import numpy as np",
+         "def ce(z, y):\n    softmax = lambda v: np.exp(v) / np.exp(v).sum()\n    return -(y * softmax(z)).sum()"],
+        ("ce",), "numpy"),
+    "comprehension variable shadows the import": (
+        ["from scipy.special import softmax", "def pick(zs):\n    return [softmax for softmax in zs]"],
+        ("pick",), None),
+    "the name only in a comment, docstring and string": (
+        ['''
+         import numpy as np
+         def softmax(z):
+             """Like scipy.special.softmax, but by hand (no torch, no autograd)."""
+             # not scipy.special.softmax
+             note = "scipy.special.softmax"
+             e = np.exp(z - z.max())
+             return e / e.sum()
+         '''], ("softmax",), "numpy"),
+    "magics in the cell": (
+        ["%matplotlib inline\n!pip install numpy\nimport numpy as np\nfiles = !ls\n"
+         "def softmax(z):\n    %time x = 1\n    e = np.exp(z)\n    return e / e.sum()\nnp.exp?",
+         "%%time\nimport numpy as np"], ("softmax",), "numpy"),
+    "a syntax-error cell elsewhere": (
+        ["import numpy as np", "from scipy.special import softmax as sm\ndef broken(:\n",
+         "def softmax(z):\n    return np.exp(z) / np.exp(z).sum()"], ("softmax",), "numpy"),
+    "an earlier import replaced by the student's own def": (
+        ["from scipy.special import softmax", "import numpy as np\ndef softmax(z):\n    return np.exp(z)"],
+        ("softmax",), "numpy"),
+    "a method of the student's object that is called softmax": (
+        ["import scipy.special", "def ce(model, z):\n    return model.softmax(z) + model.torch"], ("ce",), None),
+    "module name that only starts like a forbidden one": (
+        ["import torchvision\nimport jaxtyping\nfrom autograder_utils import grad",
+         "def backprop(W):\n    return torchvision.ops.nms(W) + jaxtyping.Float + grad(W)"],
+        ("backprop",), "torchvision"),
+    "course-locked cells and builtins": (
+        ["import numpy as np\nfrom dlcourse.data import load_digits\nX, y = load_digits()",
+         "def forward(W):\n    return np.tanh(W @ X.T).sum() + len(y) + max(1, 2)"], ("forward",), "dlcourse"),
+    "autograd imported for the course's gradient check, not used": (
+        ["import numpy as np\nimport autograd.numpy as anp\nfrom autograd import grad",
+         "def backprop(W, x):\n    return np.outer(W @ x, x)",
+         "assert np.allclose(backprop(np.eye(2), np.ones(2)), grad(lambda W: anp.sum((W @ np.ones(2)) ** 2) / 2)"
+         "(np.eye(2)))"], ("backprop",), "numpy"),
+    "recursive and mutually recursive helpers": (
+        ["import numpy as np\ndef a(n):\n    return b(n - 1) if n else np.exp(0)\ndef b(n):\n    return a(n)",
+         "def softmax(z):\n    x = softmax\n    y = x\n    x = y\n    return a(3) * z"], ("softmax",), "numpy"),
+}
+
+
+@pytest.mark.parametrize("texts, names, reached", FAIR.values(), ids=FAIR.keys())
+def test_fair_code_is_not_flagged(texts, names, reached):
+    assert uses(texts, names) == []
+    if reached:     # the control: the graded code was read (a cell that fails to parse would also give [])
+        assert library_use(cells(*texts), names, modules=[reached]) == [reached]
+
+
+def test_later_binding_replaces_earlier():
+    own = "import numpy as np\ndef sm(z):\n    return np.exp(z)"
+    lib = "from scipy.special import softmax as sm"
+    user = "def softmax(z):\n    return sm(z)"
+    assert uses([lib, own, user]) == []
+    assert uses([own, lib, user]) == SOFTMAX
+
+
+def test_last_definition_of_the_graded_function_counts():
+    bad = "import scipy.special\ndef softmax(z):\n    return scipy.special.softmax(z)"
+    good = "import numpy as np\ndef softmax(z):\n    return np.exp(z) / np.exp(z).sum()"
+    assert uses([bad, good]) == []
+    assert uses([good, bad]) == SOFTMAX
+
+
+def test_objects_and_modules_are_independent():
+    src = cells("import scipy.special, torch", "def f(z):\n    return scipy.special.softmax(torch.exp(z))")
+    assert library_use(src, ["f"], objects=OBJECTS) == SOFTMAX
+    assert library_use(src, ["f"], modules=["torch"]) == ["torch"]
+    assert library_use(src, ["f"]) == []
+    assert library_use(src, ["f"], modules=["torch.autograd"]) == []     # a submodule prefix is narrower
+
+
+def test_an_unknown_graded_name_finds_nothing():
+    assert uses(["from scipy.special import softmax"], ("not_defined",)) == []
+
+
+@pytest.mark.parametrize("weird_cells", [
+    None, 42, [], [""], [None, 3, b"\xff", object()], "def softmax(:", ["(" * 500],
+    ["x = " + " + ".join(["1"] * 20000), "def softmax(z):\n    return z"],
+])
+def test_weird_input_never_raises(weird_cells):
+    assert library_use(weird_cells, ["softmax"], OBJECTS, MODULES) == []
+    assert dynamic_code(weird_cells, ["softmax"]) == []
+
+
+def test_weird_arguments_never_raise():
+    src = cells("from scipy.special import softmax as sm", "def softmax(z):\n    return sm(z)")
+    assert library_use(src, "softmax", "scipy.special.softmax", "torch") == SOFTMAX     # strings for lists
+    assert library_use(src, None, OBJECTS, MODULES) == []
+    assert library_use(src, ["softmax", 3], {"scipy.special.softmax": None}, None) == SOFTMAX
+
+
+def test_ipynb_style_cells_bytes_and_a_bare_string():
+    lines = ["from scipy.special import softmax as sm\n", "def softmax(z):\n", "    return sm(z)\n"]
+    assert library_use([lines], ["softmax"], OBJECTS) == SOFTMAX
+    assert library_use(["".join(lines).encode()], ["softmax"], OBJECTS) == SOFTMAX
+    assert library_use("".join(lines), ["softmax"], OBJECTS) == SOFTMAX
+
+
+def test_deeply_nested_code_in_the_graded_function_never_raises():
+    padding = " + ".join(["z"] * 2000)      # about the most that still compiles
+    assert uses(["import scipy.special as ss",
+                 f"def softmax(z):\n    return ss.softmax(z) + {padding}"]) == SOFTMAX
+    chain = "ss" + ".T" * 2000 + ".softmax"
+    assert uses(["import torch as ss", f"def softmax(z):\n    return {chain}(z)"]) == ["torch"]
+    calls = "ss.softmax" + "(z)" * 2000
+    assert uses(["import scipy.special as ss", f"def softmax(z):\n    return {calls}"]) == SOFTMAX
+    strings = " + ".join(["'a'"] * 2000)
+    assert uses(["import scipy.special as ss",
+                 f"def softmax(z):\n    return ss.softmax(print({strings}))"]) == SOFTMAX
+
+
+def test_a_very_deep_helper_chain():
+    chain = [f"def h{i}(z):\n    return h{i + 1}(z)" for i in range(300)]
+    chain.append("import scipy.special\ndef h300(z):\n    return scipy.special.softmax(z)")
+    assert library_use(chain, ["h0"], OBJECTS) == SOFTMAX
+
+
+# -- dynamic_code -------------------------------------------------------------------------------
+
+DYNAMIC = {
+    "eval": ("def f(z):\n    return eval('z + 1')", ["eval"]),
+    "exec": ("def f(z):\n    exec('y = 1')\n    return z", ["exec"]),
+    "compile": ("def f(z):\n    return compile('1', 'x', 'eval')", ["compile"]),
+    "__import__": ("def f(z):\n    return __import__('numpy').exp(z)", ["__import__"]),
+    "importlib": ("import importlib\ndef f(z, m):\n    return importlib.import_module(m)", ["importlib"]),
+    "from importlib import": ("from importlib import import_module as im\ndef f(m):\n    return im(m)",
+                              ["importlib"]),
+    "computed getattr": ("import numpy as np\ndef f(z, name):\n    return getattr(np, name)(z)",
+                         ["getattr with a computed name"]),
+    "globals": ("def f(z):\n    return globals()['g'](z)", ["globals()/locals()/vars()"]),
+    "vars and locals": ("def f(z):\n    return vars(z), locals()", ["globals()/locals()/vars()"]),
+    "sys.modules": ("import sys\ndef f(z, m):\n    return sys.modules[m]", ["sys.modules"]),
+    "several, through a helper": ("def helper(s):\n    return eval(s) or exec(s)\ndef f(z):\n    return helper(z)",
+                                  ["eval", "exec"]),
+}
+
+
+@pytest.mark.parametrize("src, expected", DYNAMIC.values(), ids=DYNAMIC.keys())
+def test_dynamic_code_is_noted(src, expected):
+    assert dynamic_code([src], ["f"]) == expected
+
+
+@pytest.mark.parametrize("src", [
+    "import numpy as np\ndef f(z):\n    return getattr(np, 'exp')(z) + np.sum(z)",      # a literal name is static
+    "def other(s):\n    return eval(s)\ndef f(z):\n    return z",                          # not reached
+    "import importlib, sys\ndef f(z):\n    '''no eval, no exec, no sys.modules'''\n    return z",
+    "def f(z, eval):\n    return eval(z)",                                                 # a parameter
+])
+def test_static_code_has_no_dynamic_note(src):
+    assert dynamic_code([src], ["f"]) == []
