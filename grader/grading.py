@@ -169,8 +169,14 @@ def reset_metadata(nb, release):
     marks = {_grade_id(c): c.metadata["nbgrader"] for c in release.cells if _grade_id(c) is not None}
     changed = []
     for i, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = nbformat.NotebookNode()
+        meta = cell.metadata.get("nbgrader")
         if meta is None:
+            continue
+        if not isinstance(meta, dict):          # edited by hand into something else
+            del cell.metadata["nbgrader"]
+            changed.append(f"cell {i + 1}")
             continue
         gid = meta.get("grade_id")
         if gid in marks:
@@ -309,12 +315,12 @@ def _grade_one(sub, course, report, force):
         nbgrader("db", "student", "add", sub.student, root=course)   # in the table and grades.csv, with 0
         return
     notes = [sub.note] if sub.note else []
-    notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
     release_nb = nbformat.read(course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb", as_version=4)
     changed = reset_metadata(nb, release_nb)
     if changed:
         notes.append(f"nbgrader marks changed on cells {', '.join(map(repr, changed))} were put back "
                      "as the release has them")
+    notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
     restored = restore_missing(nb, release_nb)
     if restored:
         notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "

@@ -259,12 +259,13 @@ class TrustedVerdict(NbGraderPreprocessor):
 def _why_missing(reason, cell):
     """(reason, kind) for a cell without a record: the kernel's error name if it raised one (its
     message is the student's); kind stays the timeout's, so the report can say the cell was stopped."""
-    err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
-    if err is not None:
-        name = str(err.get("ename", ""))[:80]
-        value = str(err.get("evalue", ""))[:200]
-        kind = "CellTimeoutError" if name == "CellTimeoutError" else NO_VERDICT
-        return f"the cell stopped with {name}: {value}{HINTS.get(name, '')}", kind
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if any(o.get("ename") == "CellTimeoutError" for o in errors):      # written by nbclient, not the kernel
+        return "the cell ran past the time limit and was stopped" + TIME_HINT, "CellTimeoutError"
+    if errors:
+        name = str(errors[0].get("ename", ""))[:80]
+        value = str(errors[0].get("evalue", ""))[:200]
+        return f"the cell stopped with {name}: {value}{HINTS.get(name, '')}", NO_VERDICT
     return reason, NO_VERDICT
 
 

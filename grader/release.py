@@ -73,7 +73,10 @@ installed packages, so no download is needed.
 3. Cells marked "Hidden tests" hold only a sentence here, on purpose: when your work is graded,
    they check more cases (other shapes, extreme values, known mistakes), and your
    feedback explains, mistake by mistake, what they found. A function that is partly
-   right earns part of its points.
+   right earns part of its points. While grading, such a cell only records what your
+   function returns on the grader's inputs (`dlcourse/record.py` is all it runs); the
+   verdict is worked out elsewhere, from those results. Your notebook is graded in a
+   sandbox with no network and no files but its own.
 4. Written answers go in the cells that say `YOUR ANSWER HERE`; they are graded by hand.
 5. Do not rename the notebook, and do not delete or copy cells: graded cells are
    restored from the original, and a deleted answer is graded as blank.

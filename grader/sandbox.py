@@ -105,16 +105,35 @@ def isolation():
              *_drop_privileges(), "true"]):
         return "bwrap"
     if root:
-        return "uid"
+        if _works_as_sandbox_uid():
+            return "uid"
+        _WHY_NOT["uid"] = (f"uid {SANDBOX_UID} cannot run this Python ({sys.executable}: a folder on its path "
+                           "is closed to other users)")
+        return "none"
     if bwrap and _works([bwrap, "--unshare-user", *_namespaces(), "--ro-bind", "/", "/", "--", "true"]):
         return "userns"
     return "none"
 
 
+_WHY_NOT = {}      # a stronger mode that was tried and could not be used -> why
+
+
+def _works_as_sandbox_uid():
+    """Can the sandbox uid start this Python and import the course's packages?"""
+    try:
+        return subprocess.run([sys.executable, "-c", "import numpy, ipykernel, dlcourse"], user=SANDBOX_UID,
+                              group=SANDBOX_UID, extra_groups=[], cwd="/", capture_output=True, timeout=60,
+                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(_helper_package().parent)}
+                              ).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 def describe():
     """One line for the top of a grading report: which isolation, and what it does not protect."""
     mode = isolation()
-    return f"isolation: {mode} - " + DESCRIPTION[mode].format(uid=SANDBOX_UID)
+    why = "".join(f" (no {m}: {reason})" for m, reason in _WHY_NOT.items())
+    return f"isolation: {mode} - " + DESCRIPTION[mode].format(uid=SANDBOX_UID) + why
 
 
 def _namespaces():

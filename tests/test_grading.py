@@ -38,14 +38,14 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     course = tmp_path / "course"
 
     report = grade(archive, course, progress=False)
-    assert sorted(report.graded) == [("ada", A1), ("bob", A1)]
+    assert sorted(report.graded) == [("ada", A1), ("bob", A1), ("fay", A1)]
     problems = "\n".join(report.problems)
     assert "cy/a1-mle-losses: not a readable notebook" in problems
     assert "unknown assignment 'a7-nothing'" in problems
     assert "eve/a1-mle-losses: no notebook" in problems
     assert "bob/a1-mle-losses: notebook renamed" in problems
-    assert "fay/a1-mle-losses: the grader failed (AttributeError" in problems    # caught, not fatal
-    assert report.failed.keys() == {("cy", A1), ("fay", A1)}
+    assert "fay/a1-mle-losses: nbgrader marks changed on cells 'cell 4' were put back" in problems
+    assert report.failed.keys() == {("cy", A1)}
     table = dict(grade_table(course))
     assert table["cy"] == {}                   # in the table although nothing of cy's could be graded
     with open(course / "grades.csv") as f:
@@ -54,6 +54,7 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     scores = {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc}
     assert scores["ada"] == 19.0           # everything autograded; the written answer waits for a person
     assert scores["bob"] == 17.0           # the slides' BCE costs exactly that cell's 2 points
+    assert scores["fay"] == 0.0            # graded as the blank release it is
     assert (course / "grades.csv").is_file()
     with open(course / "tests.csv") as f:                  # the per-test table
         bob = {r["test"]: float(r["score"]) for r in csv.DictReader(f) if r["student"] == "bob"}
@@ -62,7 +63,7 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert "missing its factor y" in feedback and "BEGIN HIDDEN TESTS" not in feedback
 
     again = grade(archive, course, progress=False)                 # restarted: nothing graded twice
-    assert again.graded == [] and sorted(again.skipped) == [("ada", A1), ("bob", A1)]
+    assert again.graded == [] and sorted(again.skipped) == [("ada", A1), ("bob", A1), ("fay", A1)]
     assert {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc} == scores
 
 
@@ -99,3 +100,38 @@ def test_every_line_of_the_hostile_class_report_says_what_that_student_did(hosti
         key = line.split(": ")[0]
         assert HOSTILE_EXPECTED[key]["report"] in line, line
     assert "test_sigmoid' appears more than once" in "\n".join(report.problems)
+
+
+def test_a_grading_killed_mid_notebook_is_redone_on_the_next_run(tmp_path):
+    """nbgrader writes the unexecuted notebook into autograded/ before running it; a run killed
+    there must not leave that student with 0 as 'already graded and unchanged'."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(ROOT / "solutions" / A1 / f"{A1}.ipynb", folder / f"ada_{A1}.ipynb")
+    slow = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
+    slow.cells.insert(3, nbformat.v4.new_code_cell("import time\ntime.sleep(4)"))   # a slow student cell
+    nbformat.write(slow, folder / f"bo_{A1}.ipynb")
+    course = tmp_path / "course"
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--submissions", str(folder),
+                             "--course", str(course), "--no-progress"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = course / "autograded" / "bo" / A1 / f"{A1}.ipynb"
+    deadline = time.time() + 120
+    while not started.is_file() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(1.5)                                    # bo's notebook is running (in its sleep)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert started.is_file(), "the run ended before bo's notebook started"
+
+    report = grade(folder, course, progress=False)
+    scores = {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc}
+    assert scores == {"ada": 19.0, "bo": 19.0}
+    assert ("bo", A1) in report.graded and ("ada", A1) in report.skipped
+    assert any(p.startswith(f"bo/{A1}: its grading did not finish last time") for p in report.problems)
