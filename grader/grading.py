@@ -181,7 +181,8 @@ def reset_metadata(nb, release):
         gid = meta.get("grade_id")
         if gid in marks:
             fixed = {**meta, **{k: v for k, v in marks[gid].items() if k != "checksum"}}
-            if any(meta.get(k) != v for k, v in fixed.items() if k != "checksum"):
+            if any(bool(meta.get(k)) != bool(fixed.get(k)) for k in ("grade", "solution", "locked", "task")) \
+                    or (fixed.get("grade") and meta.get("points") != fixed.get("points")):
                 changed.append(gid)
             cell.metadata["nbgrader"] = fixed
         else:

@@ -260,10 +260,31 @@ class Scratch:
             subprocess.run([sys.executable, "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
                            user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[], env={}, cwd="/",
                            capture_output=True)
+            sweep_shared_folders()
 
     def close(self):
         self.kill_leftovers()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def sweep_shared_folders(folders=("/tmp", "/var/tmp", "/dev/shm")):
+    """uid mode: remove what the sandbox uid left in the machine's shared writable folders, so
+    nothing of one submission is there for the next (bubblewrap gives each kernel its own /tmp)."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != SANDBOX_UID:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _limit():

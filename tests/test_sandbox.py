@@ -190,3 +190,55 @@ def test_isolation_can_be_chosen_and_rejects_unknown_modes(monkeypatch):
             sandbox.isolation()
     finally:
         sandbox.isolation.cache_clear()
+
+
+UID_CLASS = ["gradebook-hunt", "daemon", "leak-files", "source-append", "ref-walk"]
+
+
+def _tree_digest(*folders):
+    import hashlib
+    digest = {}
+    for folder in folders:
+        for p in sorted(Path(folder).rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                digest[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return digest
+
+
+def test_the_uid_layer_alone_holds_through_real_grading(uid_layer_ready, tmp_path, monkeypatch):
+    """What is left where containers allow no namespaces: graded for real, attackers among an
+    honest student, with only a separate uid and file permissions between them and the grader."""
+    import json
+    import shutil
+
+    from grader.assignments import ASSIGNMENTS
+    from grader.grading import grade, grade_table
+
+    a1 = "a1-mle-losses"
+    adversarial = ROOT / "tests" / "files" / "adversarial"
+    expected = json.loads((adversarial / "expected.json").read_text())
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(ROOT / "solutions" / a1 / f"{a1}.ipynb", folder / f"honest_{a1}.ipynb")
+    for name in UID_CLASS:
+        shutil.copy(adversarial / f"{name}_{a1}.ipynb", folder / f"{name}_{a1}.ipynb")
+    before = _tree_digest(ROOT / "grader", ROOT / "dlcourse", ROOT / "solutions")
+    monkeypatch.setenv("DLCOURSE_SANDBOX", "uid")            # nbgrader's subprocesses read it too
+    sandbox.isolation.cache_clear()
+    try:
+        report = grade(folder, tmp_path / "course", progress=False, timeout=20)
+    finally:
+        sandbox.isolation.cache_clear()
+    assert report.isolation.startswith("isolation: uid")
+    assert _tree_digest(ROOT / "grader", ROOT / "dlcourse", ROOT / "solutions") == before
+    autograded = sum(p for g, p in ASSIGNMENTS[a1].items() if g.startswith("test_"))
+    scores = {s: sc[a1][0] for s, sc in grade_table(tmp_path / "course")}
+    assert scores["honest"] == autograded
+    for name in UID_CLASS:             # each attacker: exactly what its honest content earns
+        lost = sum(ASSIGNMENTS[a1][g] - p for g, p in expected[f"{name}_{a1}"]["cells"].items())
+        assert scores[name] == pytest.approx(autograded - lost), name
+    assert _alive_as_sandbox_uid() == []
+    probes = [expected[f"{n}_{a1}"]["probe"] for n in UID_CLASS if expected[f"{n}_{a1}"].get("probe")]
+    found = [p for probe in probes for place in (Path("/tmp"), ROOT, ROOT / "grader", tmp_path / "course")
+             for p in place.glob(f"*{probe}*")]
+    assert not found, found
