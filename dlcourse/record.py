@@ -22,7 +22,8 @@ The data format (shared with the grader, which reads it without trusting it):
   state it returns.
 - records/<grade_id>.json (+ .npz): {"calls": [result, ...]}, one result per call:
   {"status": "ok", "value": ...} or {"status": "error", "error": ..., "where": ...},
-  with "warning" and "stderr" when your function warned or wrote to stderr.
+  with "warning" and "stderr" when your function warned or wrote to stderr, and
+  "mutated" (the positions or names of the arguments) when it changed its inputs in place.
 - Values are tagged: {"t": "array", "k": name in the .npz}, {"t": "float", "v": ...},
   {"t": "dict", "v": {...}}, {"t": "tuple" | "list", "v": [...]}, {"t": "other", "type": ...}.
 """
@@ -138,7 +139,12 @@ def call(fn, args, kwargs):
         warnings.simplefilter("always")
         try:
             args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)   # a state that cannot be copied fails here
+            before = copy.deepcopy((args, kwargs))
             value = fn(*args, **kwargs)
+            changed = [str(i) for i, (a, b) in enumerate(zip(before[0], args)) if not _same(a, b)]
+            changed += [k for k in kwargs if not _same(before[1][k], kwargs[k])]
+            if changed:
+                out["mutated"] = changed        # which arguments the function changed in place
         except NotImplementedError:
             out = {"status": "error", "error": "NotImplementedError", "message": ""}
         except Exception as exc:      # the student's own error: its type, message and line
@@ -149,6 +155,20 @@ def call(fn, args, kwargs):
     if err.getvalue().strip():
         out["stderr"] = err.getvalue().strip().splitlines()[-1][:MAX_TEXT]
     return out, value
+
+
+def _same(a, b):
+    """Equal contents (arrays, numbers, and dicts, lists and tuples of them); other objects count as equal."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float, np.number)):
+        return isinstance(b, (int, float, np.number)) and (a == b or (a != a and b != b))
+    return True
 
 
 def run_calls(fns, calls, arrays_in):
@@ -178,9 +198,12 @@ def _run_steps(step, spec, arrays_in, arrays):
     prob = decode_inputs(spec["problem"], arrays_in)
     grad_fn = quartic_grad(prob["a"], prob["c"], prob["scale"])
     hyper = decode_inputs(spec["hyper"], arrays_in)
-    state, steps = None, []
+    state, steps, mutated = None, [], {}
     for _ in range(spec["n"]):
         res, value = call(lambda p, s: step(p, grad_fn, s, **hyper), (params, state), {})
+        if "0" in res.pop("mutated", []):      # params changed in place (changing its own state is fine)
+            mutated = {"mutated": ["params"]}
+        res.update(mutated)
         if res["status"] != "ok":
             return {**res, "steps": steps}
         if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], dict)):
@@ -189,7 +212,7 @@ def _run_steps(step, spec, arrays_in, arrays):
         steps.append(encode(params, arrays))
         if "warning" in res or "stderr" in res:
             return {**res, "steps": steps}
-    return {"status": "ok", "steps": steps}
+    return {"status": "ok", "steps": steps, **mutated}
 
 
 def record(grade_id, *fns):

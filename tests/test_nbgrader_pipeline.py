@@ -136,6 +136,7 @@ def test_feedback_shows_the_diagnosis_but_no_hidden_test_code(course, graded_cor
         html = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
         assert exp["message"].replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;") in html \
             or exp["message"] in html, key
+        assert "Written answer" in html, key              # the question, above the student's answer
         for hidden in ("BEGIN HIDDEN TESTS", "grader.checks", "check_"):
             assert hidden not in html.replace("check_gradient", ""), (key, hidden)
 
@@ -154,3 +155,29 @@ def test_hidden_cells_only_record_and_every_test_has_a_check(assignment):
         if gid in CHECKS[assignment]:
             hidden = cell.source.split("### BEGIN HIDDEN TESTS\n")[1].split("\n### END HIDDEN TESTS")[0]
             assert hidden == hidden_cell_source(gid, CHECKS[assignment][gid][1]), gid
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_every_written_answer_has_its_question_above_it_in_the_release(assignment):
+    """nbgrader replaces a solution markdown cell whole, so the question lives in a locked cell above."""
+    nb = nbformat.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    answers = 0
+    for before, cell in zip(nb.cells, nb.cells[1:]):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade") and cell.cell_type == "markdown":
+            answers += 1
+            q = before.metadata.get("nbgrader", {})
+            assert before.cell_type == "markdown" and q.get("locked") and not q.get("solution"), meta["grade_id"]
+            assert "Written answer" in before.source and f"({meta['points']} point" in before.source
+    assert answers == sum(1 for g in ASSIGNMENTS[assignment] if g.startswith("answer_"))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_every_graded_cell_and_the_header_state_the_points(assignment):
+    nb = nbformat.read(ROOT / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    total = sum(ASSIGNMENTS[assignment].values())
+    assert f"**Grading: {total} points.**" in nb.cells[0].source
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            assert f"({meta['points']} point" in cell.source, meta["grade_id"]

@@ -274,19 +274,19 @@ def _old_format(nb):
 
 HOSTILE = [
     ("kernel-exit", _append_to_softmax("\nimport os\nos._exit(1)\n"), SOFTMAX_TESTS,
-     "cell 23 (softmax): stopped the kernel"),
+     "cell 24 (softmax): stopped the kernel"),
     ("kernel-exit-in-test", lambda nb: setattr(nb.cells[index_of(nb, "softmax")], "source",
                                                "import os\n\ndef softmax(Z):\n    os._exit(1)\n"),
-     SOFTMAX_TESTS, "cell 25 (test_softmax), cell 31 (visible_softmax_cross_entropy_grad), "
-                    "cell 32 (test_softmax_cross_entropy_grad): stopped the kernel"),
+     SOFTMAX_TESTS, "cell 26 (test_softmax), cell 32 (visible_softmax_cross_entropy_grad), "
+                    "cell 33 (test_softmax_cross_entropy_grad): stopped the kernel"),
     ("infinite-loop", lambda nb: setattr(nb.cells[index_of(nb, "softmax")], "source",
                                          "def softmax(Z):\n    while True:\n        pass\n"),
-     SOFTMAX_TESTS, "cell 25 (test_softmax), cell 31 (visible_softmax_cross_entropy_grad), cell 32 (test_softmax_cross_entropy_grad): ran past the time limit and was interrupted"),
+     SOFTMAX_TESTS, "cell 26 (test_softmax), cell 32 (visible_softmax_cross_entropy_grad), cell 33 (test_softmax_cross_entropy_grad): ran past the time limit and was interrupted"),
     ("ignores-interrupt", _append_to_softmax("\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                              "while True:\n    pass\n"),
-     SOFTMAX_TESTS, "cell 23 (softmax): ran past the time limit and ignored the interrupt"),
+     SOFTMAX_TESTS, "cell 24 (softmax): ran past the time limit and ignored the interrupt"),
     ("huge-output", _append_to_softmax("\nprint('x' * 30_000_000)\nfor i in range(100_000):\n    print(i)\n"),
-     {}, "cell 23 (softmax): printed too much"),
+     {}, "cell 24 (softmax): printed too much"),
     ("old-format", _old_format, {}, "notebook format 3 upgraded to 4"),
     ("duplicated-cells", _duplicate, {}, "appears more than once; the last copy was graded"),
     ("deleted-cells", _delete, SOFTMAX_TESTS, "deleted cells 'test_gaussian_nll', 'softmax' were put back"),   # the deleted test comes back and passes
