@@ -45,6 +45,7 @@ from jupyter_client.manager import AsyncKernelManager
 #: The unprivileged uid (and gid) submissions run as; no account is needed for it.
 SANDBOX_UID = int(os.environ.get("DLCOURSE_SANDBOX_UID", "64000"))
 
+TMP_BYTES = 512 * 2**20                       # each of the sandbox's in-memory /tmp and home
 LIMITS = {                                    # per kernel; a notebook that needs more is not a course notebook
     resource.RLIMIT_AS: 6 * 2**30,            # address space, bytes
     resource.RLIMIT_CPU: 1800,                # CPU seconds (wall time per cell: nbgrader_config's timeout)
@@ -202,9 +203,17 @@ class Scratch:
         return path
 
     def give(self, path):
-        """Hand a file the grader wrote to the kernel's uid (e.g. the connection file)."""
+        """Hand a file the grader wrote to the kernel's uid (e.g. the connection file); never through a link."""
+        if self.separate_uid:
+            os.chown(path, SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
+
+    def new_run_dir(self):
+        """A fresh folder for one kernel's sockets and connection file: a kernel that died (and
+        its processes, gone with it) cannot have left links there for the next one's files."""
+        path = Path(tempfile.mkdtemp(prefix="k", dir=self.run))     # a new, unguessable name
         if self.separate_uid:
             os.chown(path, SANDBOX_UID, SANDBOX_UID)
+        return path
 
     def env(self):
         """The kernel's whole environment: nothing of the grader's is passed on by default."""
@@ -225,7 +234,8 @@ class Scratch:
         """The kernel command, wrapped in this machine's sandbox."""
         if self.mode in ("bwrap", "userns"):
             args = [bwrap_path()] + (["--unshare-user"] if self.mode == "userns" else []) + _namespaces()
-            args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            # /tmp is the kernel's own, in memory and bounded: nothing reaches the next kernel or the disk
+            args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
             system = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"]
             readonly = [p for p in _python_paths() + [str(_helper_package())] if os.path.exists(p)]
             mine = [str(self.work), str(self.records), str(self.run)]
@@ -238,6 +248,9 @@ class Scratch:
             args += ["--ro-bind", str(self.inputs), str(self.inputs)]
             for d in mine:
                 args += ["--bind", d, d]
+            # its home and working folder likewise (the grader reads nothing from it)
+            args += ["--perms", "0700" if self.mode == "userns" else "1777", "--size", str(TMP_BYTES),
+                     "--tmpfs", str(self.work)]
             args += ["--chdir", str(self.work)]
             if self.mode == "bwrap":
                 args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
@@ -316,9 +329,11 @@ class SandboxKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         if self.scratch is None:
             raise RuntimeError("SandboxKernelManager needs a Scratch (grader.preprocessors sets it)")
+        run = self.scratch.new_run_dir()
         self.transport = "ipc"                       # Unix sockets in the scratch folder: no TCP port
-        self.ip = str(self.scratch.run / "kernel")
-        self.connection_file = str(self.scratch.run / "kernel.json")
+        self.ip = str(run / "kernel")
+        self.connection_file = str(run / "kernel.json")
+        self.run_dir = run
 
     @property
     def kernel_spec(self):
