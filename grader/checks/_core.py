@@ -17,8 +17,16 @@ A check never runs student code. It runs twice, in the grader's own process, wit
 Rules that follow from a shared, untrusted kernel:
 - The student's code gets private copies of every input (dlcourse.record copies
   them), and the check's random numbers come from its own seeded Generator.
-- Warnings and stderr during the student's call are part of the record and become
-  part of the verdict (a NumPy overflow warning is named in the message).
+- Warnings and stderr during the student's call are part of the record. They cost points
+  only where the docstring forbids them (a case with warnings="fail", e.g. sigmoid's "must not
+  overflow or warn"); elsewhere the value is judged and the warning is explained in a note
+  (which operation warned and why, e.g. the branch np.where discarded). An optimizer's run
+  stops at its first warning (dlcourse.record), so there a warning always fails the case.
+- Results are compared at float32-appropriate tolerances (see RTOL): no docstring asks for
+  float64. A scalar result may be any numeric scalar form (float, np.float32, a 0-d or a
+  one-element array).
+- Arguments the contract says are not modified (`readonly`) are checked through the record's
+  "mutated" field (dlcourse.record lists the arguments a call changed in place).
 - The cell's value is a Python float between 0 and the cell's points.
 - Nothing of the reference or the hidden tests is printed: messages describe
   behaviour ("for logits of 1000 your softmax returned nan"), never code.
@@ -51,6 +59,7 @@ class Outcome:
     weight: float
     passed: bool
     message: str = ""
+    note: str = ""          # said even when the case passed (e.g. a warning that cost nothing)
 
 
 @dataclass
@@ -72,7 +81,8 @@ class Report:
         lines = [f"{self.title}: {self.score():g} / {self.max_points:g} points"]
         for o in self.outcomes:
             mark = "ok  " if o.passed else "FAIL"
-            lines.append(f"  [{mark}] {o.name}" + ("" if o.passed or not o.message else f": {o.message}"))
+            said = o.note if o.passed else o.message
+            lines.append(f"  [{mark}] {o.name}" + (f": {said}" if said else ""))
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -110,6 +120,18 @@ class Session:
         self.calls, self.arrays = [], wire._Arrays()
         self.results, self.recorded_arrays, self.cursor = results, arrays or {}, 0
         self.cells = list(cells)
+        self.last = {}              # the record of the latest call (its warning, stderr, "mutated")
+        self._uses = {}
+
+    def uses(self, dotted):
+        """True if the student's graded functions (as submitted) use the library object `dotted`."""
+        if dotted not in self._uses:
+            found = False
+            if self.cells:
+                from . import _static
+                found = bool(_static.library_use(self.cells, [st.__name__ for st in self.students], (dotted,)))
+            self._uses[dotted] = found
+        return self._uses[dotted]
 
     def plan(self, spec):
         self.calls.append(spec)
@@ -144,11 +166,40 @@ def _text(x, limit=300):
     return (x if isinstance(x, str) else "").replace("\x1b", "")[:limit]
 
 
-def _warned(res):
-    if res.get("warning"):
-        raise StudentError(f"emitted {_text(res['warning'])}")
-    if res.get("stderr"):
-        raise StudentError("wrote to stderr: " + _text(res["stderr"], 200))
+# What each NumPy floating-point warning means, in the words of the operation that raised it.
+_WARNINGS = [
+    ("overflow encountered in exp", "exp overflowed: the exp of an argument above about 709 is larger than "
+                                    "the largest float64, about 1.8e308, so it became inf"),
+    ("overflow encountered", "a result grew past the largest float and became inf"),
+    ("divide by zero encountered in log", "log(0) was taken, which is -inf: a probability, or 1 minus one, "
+                                          "was exactly 0"),
+    ("divide by zero encountered", "a division by zero gave inf"),
+    ("invalid value encountered in sqrt", "the square root of a negative number gave NaN"),
+    ("invalid value encountered in log", "the log of a negative number gave NaN"),
+    ("invalid value encountered", "an operation had no defined result and gave NaN, as inf - inf, inf / inf, "
+                                  "0 * inf and 0 / 0 do"),
+]
+_BOTH_BRANCHES = ("np.where computes both of its branches for every entry before it picks one, so this "
+                  "happened in the branch it then discarded")
+
+
+def explain_warning(res, session=None):
+    """One sentence: what the student's call emitted (a warning, or a line on stderr) and why."""
+    text = _text(res.get("warning")) if isinstance(res, dict) else ""
+    if text:
+        why = next((w for key, w in _WARNINGS if key in text), "")
+        if why and session is not None and session.uses("numpy.where"):
+            why += "; " + _BOTH_BRANCHES
+        return f"emitted {text}" + (f" ({why})" if why else "")
+    line = _text(res.get("stderr"), 200) if isinstance(res, dict) else ""
+    return "wrote to stderr: " + line if line else ""
+
+
+def _warned(res, session=None):
+    """Raise StudentError if the call warned or wrote to stderr (for cases whose docstring forbids it)."""
+    said = explain_warning(res, session)
+    if said:
+        raise StudentError(said)
 
 
 class Opaque:
@@ -204,38 +255,76 @@ def decode(doc, arrays, depth=0):
         raise StudentError("left an unreadable record of its result") from None
 
 
-def call_student(fn, *args, **kwargs):
-    """The student's result for fn(*args, **kwargs): planned, or replayed from the record.
+def recorded_call(fn, *args, **kwargs):
+    """(value, record) of the student's fn(*args, **kwargs): planned, or replayed from the record.
 
-    Raises StudentError with a readable message if the student's function raised,
-    warned, wrote to stderr, or was not run.
+    Raises StudentError if the function raised or was not run; a warning or stderr line stays
+    in the record (record["warning"], record["stderr"]) for the caller to judge.
     """
     s = fn.session
     if s.planning:
         s.plan({"kind": "call", "fn": fn.index, "args": wire.encode(list(args), s.arrays),
                 "kwargs": wire.encode(dict(kwargs), s.arrays)})
     res = s.next_result()
-    _warned(res)
-    return s.decode(res.get("value", {"t": "none"}))
+    s.last = res
+    return s.decode(res.get("value", {"t": "none"})), res
 
 
-def call_steps(fn, params, problem, n, hyper):
+def call_student(fn, *args, **kwargs):
+    """The student's result for fn(*args, **kwargs): planned, or replayed from the record.
+
+    Raises StudentError with a readable message if the student's function raised,
+    warned, wrote to stderr, or was not run.
+    """
+    value, res = recorded_call(fn, *args, **kwargs)
+    _warned(res, fn.session)
+    return value
+
+
+def changed_arguments(res, readonly):
+    """The names of the arguments a call changed in place that it must not have.
+
+    readonly: {argument position: its name}. The record's "mutated" field (written by
+    dlcourse.record) lists the positions ("0", "1"...) or names of the arguments a call changed,
+    and "params" for an optimizer's steps; a record without it says nothing.
+    """
+    mutated = res.get("mutated") if isinstance(res, dict) else None
+    if not readonly or not isinstance(mutated, list):
+        return []
+    said = {_text(m, 60) for m in mutated[:20]}
+    return [name for i, name in sorted(readonly.items()) if str(i) in said or name in said]
+
+
+def mutation_message(names):
+    """The sentence for arguments changed in place (names as changed_arguments gives them)."""
+    which = " and ".join(names)
+    return (f"changed {which} in place: the contract asks for a new dict and leaves {which} as "
+            f"{'it was' if len(names) == 1 else 'they were'} (a caller that still holds them, to plot a path, "
+            "compare or retry a step, would see them change under it)")
+
+
+def call_steps(fn, params, problem, n, hyper, readonly=False):
     """The parameters after each of n consecutive steps of the student's optimizer (a list of
-    dicts); problem = {"a": ..., "c": ..., "scale": ...} defines grad_fn (dlcourse.record.quartic_grad)."""
+    dicts); problem = {"a": ..., "c": ..., "scale": ...} defines grad_fn (dlcourse.record.quartic_grad).
+    readonly: fail if a step changed the params it was given in place (when the record says so)."""
     s = fn.session
     if s.planning:
         s.plan({"kind": "steps", "fn": fn.index, "params": wire.encode(params, s.arrays),
                 "problem": wire.encode(problem, s.arrays), "n": int(n), "hyper": wire.encode(hyper, s.arrays)})
     res = s.next_result()
+    s.last = res
     steps = res.get("steps")
     if not isinstance(steps, list) or len(steps) > n:
         raise StudentError("left an unreadable record")
     out = [s.decode(p) for p in steps]
-    _warned(res)
+    _warned(res, s)
     if len(out) < n:
         if "value" in res:
             raise StudentError("should return a tuple (params, state) with params a dict")
         raise StudentError("left an unreadable record")
+    paths = changed_arguments(res, {0: "params"}) if readonly else []
+    if paths:
+        raise StudentError(mutation_message(paths))
     return out
 
 
@@ -244,67 +333,178 @@ def as_array(result, what="result"):
         raise StudentError(f"the {what} should be numeric; got {result.type_name}")
     try:
         arr = np.asarray(result, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise StudentError(f"the {what} should be numeric; got {type(result).__name__}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise StudentError(f"the {what} should be numeric; got {_kind(result)}") from None
     return arr
 
 
-def close(a, b, rtol=1e-7, atol=1e-10):
-    """True if arrays (or dicts of arrays) have equal shapes and close values (NaN never matches)."""
+def as_scalar(result, what="result"):
+    """A number from any scalar form: a Python or NumPy number, a 0-d array or a one-element array
+    (UFLDL's MATLAB returns its cost as a 1x1 matrix). Anything else is a StudentError."""
+    arr = as_array(result, what)
+    if arr.size != 1:
+        raise StudentError(f"the {what} should be a single number; got an array of shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+def _pair_result(result):
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise StudentError("should return a tuple (cost, grads); it returned " + _kind(result))
+    return result
+
+
+def cost_part(result):
+    """The cost of a (cost, grads) result as a float, from any scalar form (a `post` for compare)."""
+    return as_scalar(_pair_result(result)[0], "cost")
+
+
+def grads_part(result):
+    """The grads dict of a (cost, grads) result (a `post` for compare)."""
+    grads = _pair_result(result)[1]
+    if not isinstance(grads, dict):
+        raise StudentError("should return grads as a dict with the keys of params, not " + _kind(grads)
+                           + " (one gradient array per parameter, each of its parameter's shape)")
+    return grads
+
+
+def _kind(x):
+    if isinstance(x, Opaque):
+        return x.type_name
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} items"
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape}"
+    return type(x).__name__
+
+
+# ---- how close is close enough -----------------------------------------------------------------
+
+#: The default tolerance. No docstring asks for float64, and float32 arithmetic is accurate to about
+#: 1e-7 of the quantities it combines (a little worse after long sums and cancellations); every
+#: mistake the checks name changes the result by far more. Each entry is compared with
+#:     atol + rtol * max(|expected entry|, floor * largest |expected| of the same array),
+#: relative where it matters, and against the array's own scale for an entry far below it (a
+#: probability of 1e-22 next to 0.7 in a softmax row, a gradient entry that nearly cancels).
+RTOL, ATOL, FLOOR = 1e-5, 1e-12, 1e-2
+#: Gradients by backpropagation: in float32, sigma' = A (1 - A) loses digits where a unit saturates
+#: (1 - 0.999 keeps 4 of float32's 7), so each gradient array is judged against its own largest
+#: entry (normwise). Float32 stays below 1e-5 of it; the named mistakes move it by 1e-3 or more.
+GRADIENT = {"rtol": 3e-5, "atol": ATOL, "floor": 1.0}
+
+
+def _allowed(b, rtol, atol, floor):
+    finite = np.abs(b[np.isfinite(b)])
+    scale = float(finite.max()) if finite.size else 0.0
+    return atol + rtol * np.maximum(np.abs(b), floor * scale)
+
+
+def close(a, b, rtol=RTOL, atol=ATOL, floor=FLOOR):
+    """True if arrays (or dicts of arrays) have equal shapes and close values (NaN never matches;
+    an infinite entry must be the same infinity)."""
     if isinstance(b, dict):
-        return isinstance(a, dict) and set(a) == set(b) and all(close(a[k], b[k], rtol, atol) for k in b)
+        return isinstance(a, dict) and set(a) == set(b) and all(close(a[k], b[k], rtol, atol, floor) for k in b)
     if isinstance(a, dict):
         return False
     try:
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):        # a value that is not numbers (e.g. an unrecorded type)
+    except (TypeError, ValueError, OverflowError):        # a value that is not numbers (e.g. an unrecorded type)
         return False
-    if a.shape != b.shape:
+    if a.shape != b.shape or np.any(np.isnan(a)) or np.any(np.isnan(b)):
         return False
-    with np.errstate(invalid="ignore"):
-        return bool(np.all(np.isfinite(a) == np.isfinite(b)) and
-                    np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False)
-                    and not np.any(np.isnan(a)))
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    if np.any(fa != fb) or np.any(a[~fa] != b[~fb]):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(a[fa] - b[fb]) <= _allowed(b, rtol, atol, floor)[fb]))
 
 
-def describe(a, b):
-    """One phrase saying how a differs from b, for messages (no code, no reference values in bulk)."""
+def _pair(x, y):
+    """x and y printed with just enough digits to tell them apart."""
+    for digits in (6, 8, 10, 12, 14, 17):
+        sx, sy = f"{x:.{digits}g}", f"{y:.{digits}g}"
+        if sx != sy:
+            break
+    return sx, sy
+
+
+def _error(x, y):
+    """The error of x against y, relative when y is not 0 (and never with a hidden floor)."""
+    if y == 0:
+        return f"absolute error {abs(x - y):.2g}"
+    return f"relative error {abs(x - y) / abs(y):.2g}"
+
+
+def _at(idx):
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def describe(a, b, rtol=RTOL, atol=ATOL, floor=FLOOR, locate=None):
+    """One phrase saying how a differs from b, for messages (no code, no reference values in bulk).
+
+    locate: optional function from an index of the array to words ("after step 3, W[1, 0]").
+    """
     if isinstance(b, dict):
         if not isinstance(a, dict):
-            return f"expected a dict with keys {sorted(b)}, got {type(a).__name__}"
+            return f"expected a dict with keys {sorted(b)}, got {_kind(a)}"
         if set(a) != set(b):
-            return f"expected keys {sorted(b)}, got {sorted(a)}"
-        bad = [k for k in b if not close(a[k], b[k])]
-        return f"wrong values for {', '.join(map(repr, bad))}: " + describe(a[bad[0]], b[bad[0]])
+            missing, extra = sorted(set(b) - set(a)), sorted(set(a) - set(b))
+            return "expected keys " + str(sorted(b)) + ", got " + str(sorted(a)) + (
+                f" (missing {missing})" if missing and not extra else f" (unexpected {extra})" if not missing else "")
+        bad = [k for k in b if not close(a[k], b[k], rtol, atol, floor)]
+        return f"wrong values for {', '.join(map(repr, bad))}; in {bad[0]!r}: " + describe(
+            a[bad[0]], b[bad[0]], rtol, atol, floor)
     try:
         a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"expected numbers, got {getattr(a, 'type_name', type(a).__name__)}"
+    except (TypeError, ValueError, OverflowError):
+        return f"expected numbers, got {_kind(a)}"
     b = np.asarray(b, dtype=np.float64)
+    where = locate or _at
     if a.shape != b.shape:
-        return f"expected shape {b.shape}, got {a.shape}"
-    if np.any(np.isnan(a)):
-        return "the result contains NaN"
-    if np.any(~np.isfinite(a) & np.isfinite(b)):
-        return "the result contains inf where the right answer is finite"
-    with np.errstate(all="ignore"):
-        err = np.max(np.abs(a - b) / (np.abs(b) + 1e-12))
+        if b.ndim == 0:
+            return f"expected a single number, got an array of shape {a.shape}"
+        if a.ndim == 0:
+            return f"expected an array of shape {b.shape}, got a single number"
+        return f"expected shape {b.shape}, got {a.shape}" + (" (the transpose)" if a.shape == b.shape[::-1] else "")
+    for bad, what in ((np.isnan(a), "NaN"), (~np.isfinite(a) & np.isfinite(b), "inf where the right answer is finite")):
+        if np.any(bad):
+            if a.ndim == 0:
+                return f"the result is {what if what == 'NaN' else 'inf'}" + (
+                    "" if what == "NaN" else f" (expected {float(b):.6g})")
+            first = tuple(np.argwhere(bad)[0])
+            return (f"the result contains {what} ({int(bad.sum())} of {a.size} entries; the first at "
+                    f"{where(first)}, where {float(b[first]):.6g} was expected)")
     if a.ndim == 0:
-        return f"expected {float(b):.6g}, got {float(a):.6g}"
-    return f"largest relative error {err:.2g}"
+        x, y = float(a), float(b)
+        sx, sy = _pair(x, y)
+        return f"expected {sy}, got {sx} ({_error(x, y)})"
+    with np.errstate(all="ignore"):
+        diff = np.where(np.isfinite(b), np.abs(a - b), np.where(a == b, 0.0, np.inf))
+        ratio = diff / _allowed(b, rtol, atol, floor)
+    idx = np.unravel_index(int(np.argmax(ratio)), a.shape)
+    x, y = float(a[idx]), float(b[idx])
+    sx, sy = _pair(x, y)
+    n_bad = int(np.sum(ratio > 1))
+    return (f"{n_bad} of {a.size} entries are wrong; the worst, at {where(idx)}: expected {sy}, got {sx} "
+            f"({_error(x, y)})")
 
 
 @dataclass
 class Case:
     """One comparison: `run(student_fn)` returns (student_result, expected); mistakes map a
-    sentence to a function giving that mistake's result for the same case."""
+    sentence to a function giving that mistake's result for the same case; `accept` maps a
+    description to a function giving another result that is also right (e.g. Kingma & Ba's
+    efficient form of Adam)."""
     name: str
     run: Callable
     weight: float = 1.0
     mistakes: dict = field(default_factory=dict)
-    rtol: float = 1e-7
-    atol: float = 1e-10
-    on_error: dict = field(default_factory=dict)   # substring of the error -> the diagnosis
+    rtol: float = RTOL
+    atol: float = ATOL
+    on_error: dict = field(default_factory=dict)   # substring of the error or warning -> the diagnosis
+    floor: float = FLOOR
+    accept: dict = field(default_factory=dict)
+    locate: Callable = None
+    warnings: str = "note"     # "note": judge the value, explain a warning; "fail": a warning fails the case
 
 
 def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, notes=()):
@@ -373,63 +573,131 @@ def _source_cells(fns):
     return cells
 
 
-def run_local(check, *fns, quiet=False):
-    """Grade plain Python functions in this process through the real plan/record/judge path.
+def run_local_report(check, *fns):
+    """The Report of `check` on plain Python functions, through the real plan/record/judge path.
 
     For tests and for authors trying a check; never for submissions (their code must run
-    sandboxed: see grader.sandbox). Prints the report, returns the points (a float).
+    sandboxed: see grader.sandbox).
     """
     names = [getattr(f, "__name__", f"function_{i}") for i, f in enumerate(fns)]
     calls, arrays_in = _roundtrip(*plan(check, names))
     records, arrays = wire.run_calls(fns, calls["calls"], arrays_in)
     records, arrays = _roundtrip(records, arrays.stored)
-    report = judge(check, names, records, arrays, _source_cells(fns))
+    return judge(check, names, records, arrays, _source_cells(fns))
+
+
+def run_local(check, *fns, quiet=False):
+    """`run_local_report`, printed (unless quiet); returns the points (a float)."""
+    report = run_local_report(check, *fns)
     if not quiet:
         print(report.text())
     return report.score()
 
 
-def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes=None, post=None, **opts):
+def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes=None, post=None,
+            readonly=None, **opts):
     """A Case that calls student and reference on the same (copied) arguments.
 
     mistakes: {sentence: wrong_function}; each wrong function takes the same arguments.
     post: turns a result into something comparable (e.g. a tuple into one vector); a
-    student result it cannot handle is reported as having the wrong form.
+    student result it cannot handle is reported as having the wrong form (post may raise
+    StudentError with a more precise sentence).
+    readonly: {argument position: name} of arguments the contract says are not modified.
+    opts: Case options (rtol, atol, floor, on_error, accept, warnings, locate).
     """
     kwargs = kwargs or {}
+    strict = opts.get("warnings", "note") == "fail"
+    finish = post or (lambda r: r)
 
     def run(_):
-        got = call_student(student_fn, *args, **kwargs)
+        got, res = recorded_call(student_fn, *args, **kwargs)
+        if strict:
+            _warned(res, student_fn.session)
+        paths = changed_arguments(res, readonly)
+        if paths:
+            raise StudentError(mutation_message(paths))
         if post is not None:
             try:
                 got = post(got)
+            except StudentError:
+                raise
             except Exception:
-                raise StudentError(f"returned {type(got).__name__}, which is not the form the "
-                                   "docstring asks for") from None
+                raise StudentError(f"returned {_kind(got)}, which is not the form the docstring asks for") from None
+        expected = finish(reference(*fresh(args), **fresh(kwargs)))
         if not isinstance(got, dict):
             got = as_array(got)
-        return got, (post or (lambda r: r))(reference(*fresh(args), **fresh(kwargs)))
+            if np.ndim(expected) == 0 and got.size == 1:      # any scalar form of a number
+                got = got.reshape(())
+        return got, expected
 
-    wrong = {s: (lambda f=f: (post or (lambda r: r))(f(*fresh(args), **fresh(kwargs))))
-             for s, f in (mistakes or {}).items()}
-    return Case(name, run, weight, wrong, **opts)
+    wrong = {s: (lambda f=f: finish(f(*fresh(args), **fresh(kwargs)))) for s, f in (mistakes or {}).items()}
+    accept = {s: (lambda f=f: finish(f(*fresh(args), **fresh(kwargs)))) for s, f in opts.pop("accept", {}).items()}
+    return Case(name, run, weight, wrong, accept=accept, **opts)
+
+
+def _session(student_fn):
+    fns = student_fn if isinstance(student_fn, tuple) else (student_fn,)
+    return getattr(fns[0], "session", None)
+
+
+def _quietly(f):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f()
+
+
+def _hint(case, text):
+    return _sentence(next((h for key, h in case.on_error.items() if key in text), ""))
+
+
+def _sentence(text):
+    """text with a capital first letter, to follow a full stop."""
+    return text[:1].upper() + text[1:]
 
 
 def _run_case(case, student_fn):
+    session = _session(student_fn)
+    if session is not None:
+        session.last = {}
     try:
         got, expected = case.run(student_fn)
     except StudentError as exc:
-        hint = next((h for key, h in case.on_error.items() if key in str(exc)), "")
+        hint = _hint(case, str(exc))
         said = str(exc) if str(exc).startswith("expected") else f"your function {exc}"
         return Outcome(case.name, case.weight, False, said + (f". {hint}" if hint else ""))
-    if close(got, expected, case.rtol, case.atol):
-        return Outcome(case.name, case.weight, True)
+    warned = explain_warning(session.last, session) if session is not None and case.warnings != "fail" else ""
+    opts = (case.rtol, case.atol, case.floor)
+    right = close(got, expected, *opts)
+    for accepted in ([] if right else case.accept.values()):
+        try:
+            right = close(got, _quietly(accepted), *opts)
+        except Exception:
+            continue
+        if right:
+            break
+    if right:
+        note = ""
+        if warned:
+            note = (f"right, but your function {warned}. This costs nothing here (the docstring does not "
+                    "forbid warnings)")
+            hint = _hint(case, warned)
+            note += f". To avoid it: {hint[:1].lower() + hint[1:]}" if hint else ""
+        return Outcome(case.name, case.weight, True, note=note)
+    matches = []
     for sentence, wrong in case.mistakes.items():
         try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if close(got, wrong(), case.rtol, case.atol):
-                    return Outcome(case.name, case.weight, False, sentence)
+            if close(got, _quietly(wrong), *opts):
+                matches.append(sentence)
         except Exception:  # a mistake model that does not apply to this case
             continue
-    return Outcome(case.name, case.weight, False, describe(got, expected))
+    if len(matches) > 1:    # e.g. a first step, or a chosen lam, that two mistakes explain alike
+        message = "this result fits more than one known mistake: " + "; or ".join(
+            f"({i}) {m}" for i, m in enumerate(matches, 1))
+    elif matches:
+        message = matches[0]
+    else:
+        message = describe(got, expected, *opts, locate=case.locate)
+    if warned:
+        hint = _hint(case, warned)
+        message += f". Your function also {warned}" + (f". {hint}" if hint else "")
+    return Outcome(case.name, case.weight, False, message)

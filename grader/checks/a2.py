@@ -1,8 +1,16 @@
-"""Checks for a2-regularization."""
+"""Checks for a2-regularization.
+
+Contracts as judged here: penalties are any numeric scalar form, gradients and steps dicts
+of arrays of params' shapes (float32 is accurate enough, _core.RTOL); weight_decay_step and
+l1_step must not modify params or grads in place (the notebook says so in bold; judged from
+the record's "mutated" field); ridge_fit's b may be any scalar form and w any shape holding n
+numbers; choose_lambda returns the lam itself (as any numeric scalar form), chosen by the
+validation mean squared error (a sum or a root ranks the same).
+"""
 import numpy as np
 
 from ..reference import regularization as R
-from ._core import compare, run_check
+from ._core import StudentError, as_array, as_scalar, compare, run_check
 
 A = "a2-regularization"
 
@@ -32,13 +40,19 @@ def check_l2(l2_penalty, l2_penalty_grad):
             "the biases are penalised too: only the weights (names starting with W) are":
                 lambda p, lam: R.l2_penalty(p, lam, keys=_all_keys(p)),
             "missing the 1/2: the penalty is lam/2 * sum of squared weights":
-                lambda p, lam: 2 * R.l2_penalty(p, lam)}))
+                lambda p, lam: 2 * R.l2_penalty(p, lam),
+            "the norms are not squared: the penalty is lam/2 * sum of SQUARED entries (||W||^2, not ||W||)":
+                lambda p, lam: 0.5 * lam * sum(np.linalg.norm(v) for k, v in p.items() if k.startswith("W")),
+            "the absolute values are summed: that is the L1 penalty; L2 sums the squares":
+                lambda p, lam: 0.5 * lam * sum(np.sum(np.abs(v)) for k, v in p.items() if k.startswith("W"))}))
         cases.append(compare(f"l2_penalty_grad, lam = {lam}", l2_penalty_grad, R.l2_penalty_grad, (p, lam),
                              weight=1.5, mistakes={
             "the biases get a penalty gradient too: the gradient for every b must be 0":
                 lambda p, lam: R.l2_penalty_grad(p, lam, keys=_all_keys(p)),
             "the gradient of lam/2 * w^2 is lam * w, not 2 * lam * w":
-                lambda p, lam: {k: 2 * v for k, v in R.l2_penalty_grad(p, lam).items()}}))
+                lambda p, lam: {k: 2 * v for k, v in R.l2_penalty_grad(p, lam).items()},
+            "the gradient of lam/2 * w^2 is lam * w, not lam/2 * w":
+                lambda p, lam: {k: v / 2 for k, v in R.l2_penalty_grad(p, lam).items()}}))
     return run_check(A, "test_l2", "l2_penalty and l2_penalty_grad", (l2_penalty, l2_penalty_grad), cases)
 
 
@@ -48,7 +62,11 @@ def check_l1(l1_penalty, l1_penalty_grad):
         p = _net(seed, with_zero=True)
         cases.append(compare(f"l1_penalty, lam = {lam}", l1_penalty, R.l1_penalty, (p, lam), mistakes={
             "the biases are penalised too: only the weights (names starting with W) are":
-                lambda p, lam: R.l1_penalty(p, lam, keys=_all_keys(p))}))
+                lambda p, lam: R.l1_penalty(p, lam, keys=_all_keys(p)),
+            "the L1 penalty has no 1/2: it is lam * sum |w|":
+                lambda p, lam: R.l1_penalty(p, lam) / 2,
+            "the entries are not made positive: the penalty sums their ABSOLUTE values":
+                lambda p, lam: lam * sum(np.sum(v) for k, v in p.items() if k.startswith("W"))}))
         cases.append(compare(f"l1_penalty_grad, lam = {lam} (one weight exactly 0)", l1_penalty_grad,
                              R.l1_penalty_grad, (p, lam), weight=1.5, mistakes={
             "the gradient of lam*|w| is lam*sign(w), not lam*|w|":
@@ -58,32 +76,71 @@ def check_l1(l1_penalty, l1_penalty_grad):
     return run_check(A, "test_l1", "l1_penalty and l1_penalty_grad", (l1_penalty, l1_penalty_grad), cases)
 
 
+NOT_IN_PLACE = {0: "params", 1: "grads"}
+
+
 def check_weight_decay_step(fn):
+    """The first case also fails if params or grads were changed in place (the notebook forbids it)."""
     cases = [compare(f"lr = {lr}, lam = {lam}", fn, R.weight_decay_step, (_net(s), _grads(s), lr, lam), mistakes={
         "the bias is decayed too: b <- b - lr * dJ/db, with no (1 - lr*lam) factor":
             lambda p, g, lr, lam: R.weight_decay_step(p, g, lr, lam, keys=_all_keys(p)),
         "the decay factor is (1 - lr*lam), not (1 - lam)":
             lambda p, g, lr, lam: {k: ((1 - lam) * v if k.startswith("W") else v) - lr * g[k]
-                                   for k, v in p.items()}})
-        for s, lr, lam in ((5, 0.1, 0.5), (6, 0.01, 2.0))]
+                                   for k, v in p.items()},
+        "the decay multiplies the old W only: W <- (1 - lr*lam) W - lr dJ/dW, not (1 - lr*lam)(W - lr dJ/dW)":
+            lambda p, g, lr, lam: {k: (1 - lr * lam) * (v - lr * g[k]) if k.startswith("W") else v - lr * g[k]
+                                   for k, v in p.items()},
+        "the step goes uphill: subtract lr * dJ/dW":
+            lambda p, g, lr, lam: {k: ((1 - lr * lam) * v if k.startswith("W") else v) + lr * g[k]
+                                   for k, v in p.items()},
+        "the data gradient is missing: W <- (1 - lr*lam) W - lr dJ/dW also follows the loss":
+            lambda p, g, lr, lam: {k: (1 - lr * lam) * v if k.startswith("W") else v for k, v in p.items()}},
+        readonly=NOT_IN_PLACE if i == 0 else None)
+        for i, (s, lr, lam) in enumerate(((5, 0.1, 0.5), (6, 0.01, 2.0)))]
     return run_check(A, "test_weight_decay_step", "weight_decay_step", fn, cases)
 
 
+def _soft_threshold(p, g, lr, lam):
+    out = {}
+    for k, v in p.items():
+        u = v - lr * g[k]
+        out[k] = np.sign(u) * np.maximum(np.abs(u) - lr * lam, 0.0) if k.startswith("W") else u
+    return out
+
+
 def check_l1_step(fn):
+    """The first case also fails if params or grads were changed in place (the notebook forbids it)."""
     cases = [compare(f"lr = {lr}, lam = {lam}", fn, R.l1_step, (_net(s, True), _grads(s), lr, lam), mistakes={
         "the penalty's gradient is lam*sign(w), not lam*|w|: with |w| every weight is pushed "
         "down whatever its sign, instead of towards 0":
             lambda p, g, lr, lam: {k: v - (lr * lam * np.abs(v) if k.startswith("W") else 0) - lr * g[k]
                                    for k, v in p.items()},
         "the bias is penalised too: b <- b - lr * dJ/db":
-            lambda p, g, lr, lam: R.l1_step(p, g, lr, lam, keys=_all_keys(p))})
-        for s, lr, lam in ((7, 0.1, 0.5), (8, 0.05, 1.0))]
+            lambda p, g, lr, lam: R.l1_step(p, g, lr, lam, keys=_all_keys(p)),
+        "this is the proximal (soft-threshold) step; the contract asks for the plain subgradient step "
+        "W - lr*lam*sign(W) - lr*dJ/dW":
+            _soft_threshold,
+        "the penalty's step is lr*lam*sign(W), not lam*sign(W): multiply it by lr":
+            lambda p, g, lr, lam: {k: v - (lam * np.sign(v) if k.startswith("W") else 0) - lr * g[k]
+                                   for k, v in p.items()},
+        "the penalty is added with the wrong sign: W - lr*lam*sign(W) moves every weight towards 0":
+            lambda p, g, lr, lam: {k: v + (lr * lam * np.sign(v) if k.startswith("W") else 0) - lr * g[k]
+                                   for k, v in p.items()},
+        "this is the L2 (weight-decay) step: the L1 step subtracts lr*lam*sign(W), not lr*lam*W":
+            lambda p, g, lr, lam: R.weight_decay_step(p, g, lr, lam)},
+        readonly=NOT_IN_PLACE if i == 0 else None)
+        for i, (s, lr, lam) in enumerate(((7, 0.1, 0.5), (8, 0.05, 1.0)))]
     return run_check(A, "test_l1_step", "l1_step", fn, cases)
 
 
 def _wb(result):
+    """(w, b) as one vector: w any array of the n weights ((n,) or a column), b any scalar form."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise StudentError("should return a tuple (w, b); it returned "
+                           + (f"a {type(result).__name__} of {len(result)} items"
+                              if isinstance(result, (tuple, list)) else "something else"))
     w, b = result
-    return np.r_[np.ravel(np.asarray(w, dtype=float)), float(b)]
+    return np.r_[np.ravel(as_array(w, "w")), as_scalar(b, "intercept b")]
 
 
 def _penalise_bias(Phi, y, lam):
@@ -102,18 +159,57 @@ def check_ridge_fit(fn):
             "the intercept b is penalised too: leave it out of the lam/2 ||w||^2 term":
                 _penalise_bias,
             "lam is ignored: this is the plain least-squares fit":
-                lambda Phi, y, lam: R.ridge_fit(Phi, y, 0.0)}))
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, 0.0),
+            "there is no intercept (b = 0): add a column of ones to Phi for b, unpenalised":
+                lambda Phi, y, lam: (np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ y), 0.0),
+            "lam is doubled: minimising 1/2||Phi w + b - y||^2 + lam/2 ||w||^2 gives A^T A + lam D, not 2 lam D":
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, 2 * lam),
+            "lam is halved: minimising 1/2||Phi w + b - y||^2 + lam/2 ||w||^2 gives A^T A + lam D, not lam/2 D":
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam / 2)}))
     return run_check(A, "test_ridge_fit", "ridge_fit", fn, cases)
 
 
+def _choose_by(criterion, fit=R.ridge_fit):
+    """choose_lambda ranking the lams by criterion(Phi, y, Phi_v, y_v, w, b, lam) (a mistake model)."""
+    def f(Phi, y, Pv, yv, lams):
+        errs = [criterion(Phi, y, Pv, yv, *fit(Phi, y, lam), lam) for lam in lams]
+        return float(lams[int(np.argmin(errs))])
+    return f
+
+
+def _val_errors(Phi, y, Pv, yv, lams):
+    return [np.mean((Pv @ w + b - yv) ** 2) for w, b in (R.ridge_fit(Phi, y, lam) for lam in lams)]
+
+
 def check_choose_lambda(fn):
-    rng = np.random.default_rng(10)
+    """Data where every wrong criterion students use picks another lam than the validation MSE."""
+    rng = np.random.default_rng(255)
+    lams = [1e-4, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1000.0]
+    mistakes = {
+        "this is the lam with the lowest TRAINING error (always the smallest): choose on the validation data":
+            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((P @ w + b - y) ** 2)),
+        "the validation error leaves out the intercept: the predictions are Phi_val @ w + b":
+            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w - yv) ** 2)),
+        "this ranks by the mean ABSOLUTE validation error; the contract ranks by the mean SQUARED error":
+            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean(np.abs(Pv @ w + b - yv))),
+        "this ranks by the penalised objective on the validation data; rank by the validation error alone "
+        "(the penalty is not part of how well the fit predicts)":
+            _choose_by(lambda P, y, Pv, yv, w, b, lam: 0.5 * np.sum((Pv @ w + b - yv) ** 2) + lam / 2 * np.sum(w ** 2)),
+        "this ranks by the LARGEST validation error; the contract uses the mean squared error":
+            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.max(np.abs(Pv @ w + b - yv))),
+        "this is the lam with the HIGHEST validation error: take the argmin, not the argmax":
+            _choose_by(lambda P, y, Pv, yv, w, b, lam: -np.mean((Pv @ w + b - yv) ** 2)),
+        "this is the position of the best lam in lams; return the lam itself":
+            lambda *a: float(np.argmin(_val_errors(*a))),
+        "this is the best validation error; return the lam that achieves it":
+            lambda *a: float(np.min(_val_errors(*a))),
+    }
     cases = []
     for k in range(2):
-        Phi, y = rng.normal(size=(12, 8)), rng.normal(size=12)
-        Phi_v, y_v = rng.normal(size=(40, 8)), rng.normal(size=40)
-        lams = [1e-4, 1e-2, 1.0, 10.0, 1000.0]
-        cases.append(compare(f"validation set {k + 1}", fn, R.choose_lambda, (Phi, y, Phi_v, y_v, lams), mistakes={
-            "this is the lam with the lowest TRAINING error (always the smallest): choose on the validation data":
-                lambda Phi, y, Pv, yv, lams: float(lams[0])}))
+        w_true = rng.normal(size=8) * rng.uniform(0, 1, 8)
+        Phi, Phi_v = rng.normal(size=(12, 8)), rng.normal(size=(40, 8))
+        y = Phi @ w_true + 2.0 + rng.normal(size=12)
+        y_v = Phi_v @ w_true + 2.0 + rng.normal(size=40)
+        cases.append(compare(f"validation set {k + 1}", fn, R.choose_lambda, (Phi, y, Phi_v, y_v, lams),
+                             mistakes=mistakes, rtol=1e-12, atol=0.0))
     return run_check(A, "test_choose_lambda", "choose_lambda", fn, cases)

@@ -4,12 +4,16 @@ The cost and the gradient are graded separately, both from the student's
 `sparse_autoencoder_cost(params, X, lam, beta, rho) -> (cost, grads)`. Wrong
 variants are complete implementations of a mistake, cost and gradient together,
 as a student would write them.
+
+Contracts as judged here: the cost may be any numeric scalar form (UFLDL's MATLAB returns a 1x1
+matrix, so a one-element array is accepted); grads is a dict with the keys and shapes of params;
+float32 arithmetic is accurate enough (_core.RTOL).
 """
 import numpy as np
 from scipy.special import expit
 
 from ..reference import sparse_autoencoder as R
-from ._core import compare, run_check
+from ._core import GRADIENT, compare, cost_part, grads_part, run_check
 
 A = "a4-sparse-autoencoder"
 AUTODIFF = ((), ("autograd", "jax", "torch", "tensorflow"),
@@ -24,7 +28,10 @@ def _variant(kind):
         W1, b1, W2, b2 = (np.asarray(p[k], dtype=float) for k in R.PARAM_KEYS)
         H = expit(X @ W1 + b1)
         Xh = expit(H @ W2 + b2)
-        rho_hat = H.mean(axis=0)
+        rho_hat = H.mean(axis=1 if kind == "rho_axis" else 0)
+        if kind == "rho_axis":       # the cost is all the student gets; the gradient cannot broadcast
+            return float(0.5 * np.sum((Xh - X) ** 2) / m + 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+                         + beta * np.sum(R.kl_divergence(rho, rho_hat))), None
         wd = 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
         dW1_wd, dW2_wd, db1_wd, db2_wd = lam * W1, lam * W2, 0.0, 0.0
         if kind == "decay_bias":
@@ -35,6 +42,12 @@ def _variant(kind):
         recon = 0.5 * np.sum((Xh - X) ** 2) / m
         scale = 1.0 if kind == "no_m" else 1.0 / m      # the 1/m of the averaged terms' gradients
         d3 = (Xh - X) * Xh * (1 - Xh) * scale
+        if kind == "recon_sum":          # the slides' J sums the reconstruction error over samples
+            recon, d3 = recon * m, d3 * m
+        if kind == "recon_no_half":
+            recon, d3 = 2 * recon, 2 * d3
+        if kind == "no_output_derivative":
+            d3 = (Xh - X) * scale
         if kind == "per_sample":
             sp_cost = beta * np.sum(R.kl_divergence(rho, H)) / m
             sp_grad = beta * (-rho / H + (1 - rho) / (1 - H)) * scale
@@ -43,6 +56,8 @@ def _variant(kind):
             sp_grad = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat)) * scale
         if kind == "no_kl_grad":
             sp_grad = 0.0
+        if kind == "kl_grad_sign":
+            sp_grad = -sp_grad
         d2 = (d3 @ W2.T + sp_grad) * H * (1 - H)
         grads = {"W1": X.T @ d2 + dW1_wd, "b1": d2.sum(0) + db1_wd, "W2": H.T @ d3 + dW2_wd, "b2": d3.sum(0) + db2_wd}
         return float(recon + wd + sp_cost), grads
@@ -62,7 +77,27 @@ MISTAKES = {
         _variant("no_half"),
     "the gradient is missing the 1/m of the reconstruction and sparsity terms":
         _variant("no_m"),
+    "rho_hat must average each hidden unit over the samples (H.mean(axis=0), one value per unit), not each "
+    "sample over the units":
+        _variant("rho_axis"),
+    "the reconstruction error is summed over the samples (the slides' J); the contract averages it: "
+    "1/(2m) sum ||x_hat - x||^2, in the cost and in its gradient":
+        _variant("recon_sum"),
+    "the reconstruction term is missing its 1/2: 1/(2m) sum ||x_hat - x||^2 (and its gradient has no factor 2)":
+        _variant("recon_no_half"),
+    "the output error is missing the sigmoid's derivative: multiply (X_hat - X) by X_hat (1 - X_hat), "
+    "then by 1/m":
+        _variant("no_output_derivative"),
+    "the sparsity gradient has the wrong sign: d KL / d rho_hat = -rho/rho_hat + (1-rho)/(1-rho_hat)":
+        _variant("kl_grad_sign"),
 }
+
+
+HINTS = {"could not be broadcast": "an array lost an axis: rho_hat is the mean of H over the samples "
+                                   "(axis=0), one value per hidden unit, and the sparsity term (shape (h,)) "
+                                   "is added to every row of the hidden error (m, h)",
+         "divide by zero": "rho_hat reached 0 or 1, where the KL is infinite: check that rho_hat is the mean "
+                           "activation of each unit over the samples"}
 
 
 def _cases(fn, part):
@@ -74,20 +109,30 @@ def _cases(fn, part):
         p["b1"] = p["b1"] + bias            # saturate the hidden layer: rho_hat near 0 or near 1
         X = rng.uniform(0, 1, (m, n))
         edge = "" if bias == 0 else f", rho_hat near {'0' if bias < 0 else '1'}"
-        post = (lambda r: float(r[0])) if part == "cost" else (lambda r: r[1])
+        post, tolerance = (cost_part, {}) if part == "cost" else (grads_part, GRADIENT)
         cases.append(compare(f"{m} samples, {n} inputs, {h} hidden, lam={lam}, beta={beta}, rho={rho}{edge}",
                              fn, R.cost_and_grad, (p, X, lam, beta, rho), post=post, mistakes=MISTAKES,
-                             rtol=1e-6, atol=1e-10))
+                             on_error=HINTS, **tolerance))
     return cases
 
 
 def check_kl_divergence(fn):
     rho_hat = np.array([0.01, 0.05, 0.1, 0.3, 0.9, 0.999])
+    mistakes = {
+        "the arguments are swapped: KL(rho || rho_hat) = rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat))":
+            lambda r, q: q * np.log(q / r) + (1 - q) * np.log((1 - q) / (1 - r)),
+        "the second term is missing: the KL of two Bernoulli distributions also has "
+        "(1-rho) log((1-rho)/(1-rho_hat))":
+            lambda r, q: r * np.log(r / q),
+        "the fractions are upside down: rho log(rho/rho_hat), not rho log(rho_hat/rho)":
+            lambda r, q: r * np.log(q / r) + (1 - r) * np.log((1 - q) / (1 - r)),
+        "this is summed over the units; the contract returns one KL per entry of rho_hat (an array)":
+            lambda r, q: np.sum(R.kl_divergence(r, q)),
+    }
     return run_check(A, "test_kl_divergence", "kl_divergence", fn, [
-        compare("rho = 0.1", fn, R.kl_divergence, (0.1, rho_hat), rtol=1e-10, mistakes={
-            "the arguments are swapped: KL(rho || rho_hat) = rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat))":
-                lambda r, q: q * np.log(q / r) + (1 - q) * np.log((1 - q) / (1 - r))}),
-        compare("rho = 0.05, rho_hat = rho gives 0", fn, R.kl_divergence, (0.05, np.array([0.05, 0.5])), rtol=1e-10),
+        compare("rho = 0.1", fn, R.kl_divergence, (0.1, rho_hat), mistakes=mistakes),
+        compare("rho = 0.05, rho_hat = rho gives 0", fn, R.kl_divergence, (0.05, np.array([0.05, 0.5])),
+                mistakes=mistakes),
     ])
 
 

@@ -1,10 +1,15 @@
 """Checks for a5-stacked-autoencoder: two sigmoid encoder layers (W1, b1, W2, b2) and a
-softmax layer (W3, b3), fine-tuned as one network."""
+softmax layer (W3, b3), fine-tuned as one network.
+
+Contracts as judged here: the cost may be any numeric scalar form (a one-element array, as
+UFLDL's MATLAB returns, is accepted); grads a dict with the keys and shapes of params; features
+in float32 are accurate enough (_core.RTOL); predict returns one class per sample, 0..k-1.
+"""
 import numpy as np
 from scipy.special import expit, logsumexp
 
 from ..reference import stacked_autoencoder as R
-from ._core import compare, run_check
+from ._core import GRADIENT, compare, cost_part, grads_part, run_check
 
 A = "a5-stacked-autoencoder"
 AUTODIFF = ((), ("autograd", "jax", "torch", "tensorflow"),
@@ -31,17 +36,20 @@ def _variant(kind):
         Z = A2 @ p["W3"] + p["b3"]
         logP = Z - logsumexp(Z, axis=1, keepdims=True)
         decayed = ("W1", "W2", "W3") if kind == "decay_all" else ("W3",)
-        cost = -np.mean(logP[np.arange(m), y]) + 0.5 * lam * sum(np.sum(p[k] ** 2) for k in decayed)
+        half = 1.0 if kind == "decay_no_half" else 0.5
+        cost = -np.mean(logP[np.arange(m), y]) + half * lam * sum(np.sum(p[k] ** 2) for k in decayed)
+        if kind == "sum_cost":
+            cost = -np.sum(logP[np.arange(m), y]) + 0.5 * lam * np.sum(p["W3"] ** 2)
         d = np.exp(logP)
         d[np.arange(m), y] -= 1
-        d = d if kind == "no_m" else d / m
+        d = d if kind in ("no_m", "sum_cost") else d / m
         g = {"W3": A2.T @ d, "b3": d.sum(0)}
         d2 = d @ p["W3"].T * (1.0 if kind == "no_sigmoid_grad" else A2 * (1 - A2))
         g["W2"], g["b2"] = A1.T @ d2, d2.sum(0)
         d1 = d2 @ p["W2"].T * (1.0 if kind == "no_sigmoid_grad" else A1 * (1 - A1))
         g["W1"], g["b1"] = X.T @ d1, d1.sum(0)
         for k in decayed:
-            g[k] = g[k] + lam * p[k]
+            g[k] = g[k] + 2 * half * lam * p[k]
         return float(cost), g
     return f
 
@@ -52,16 +60,25 @@ MISTAKES = {
     "the sigmoid's derivative A * (1 - A) is missing when the error passes back through a hidden layer":
         _variant("no_sigmoid_grad"),
     "the gradient is missing the 1/m: the cross-entropy is averaged over the m samples": _variant("no_m"),
+    "the cross-entropy is summed over the samples; J averages it (1/m), in the cost and in its gradient":
+        _variant("sum_cost"),
+    "the weight decay is missing its 1/2: lam/2 * ||W3||^2, whose gradient is lam * W3":
+        _variant("decay_no_half"),
 }
+
+
+HINTS = {"could not be broadcast": "an array lost an axis: a sum or max over axis=1 has shape (m,); keep the "
+                                   "axis with keepdims=True (or index with [:, None])",
+         "out of bounds": "a label was used as an index past the last class: the labels run from 0 to k-1"}
 
 
 def _cases(fn, part):
     cases = []
     for seed, lam in ((50, 1e-4), (51, 0.3), (52, 1.0)):
         p, X, y = _net(seed)
-        post = (lambda r: float(r[0])) if part == "cost" else (lambda r: r[1])
+        post, tolerance = (cost_part, {}) if part == "cost" else (grads_part, GRADIENT)
         cases.append(compare(f"9 samples, layers 7-5-4-3, lam = {lam}", fn, R.finetune_cost_and_grad,
-                             (p, X, y, lam), post=post, mistakes=MISTAKES, rtol=1e-6, atol=1e-10))
+                             (p, X, y, lam), post=post, mistakes=MISTAKES, on_error=HINTS, **tolerance))
     return cases
 
 
@@ -69,11 +86,17 @@ def check_stack_features(fn):
     cases = []
     for i, seed in enumerate((53, 54), start=1):
         p, X, _ = _net(seed)
-        cases.append(compare(f"two encoder layers, example {i}", fn, R.features, (p, X), rtol=1e-10, mistakes={
+        cases.append(compare(f"two encoder layers, example {i}", fn, R.features, (p, X), mistakes={
             "these are the first layer's features: pass them through the second encoder too":
                 lambda p, X: expit(X @ p["W1"] + p["b1"]),
             "the softmax layer is included: the features are the second hidden layer's activations":
-                lambda p, X: R.features(p, X) @ p["W3"] + p["b3"]}))
+                lambda p, X: R.features(p, X) @ p["W3"] + p["b3"],
+            "these are the softmax probabilities: the features are the second hidden layer's activations":
+                lambda p, X: np.exp(_logits(p, X) - logsumexp(_logits(p, X), axis=1, keepdims=True)),
+            "the second layer's sigmoid is missing: A2 = sigmoid(A1 W2 + b2)":
+                lambda p, X: expit(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"],
+            "the biases are left out: each layer is sigmoid(A W + b)":
+                lambda p, X: expit(expit(X @ p["W1"]) @ p["W2"])}))
     return run_check(A, "test_stack_features", "stack_features", fn, cases)
 
 
@@ -86,9 +109,24 @@ def check_grad(fn):
                      forbidden=AUTODIFF)
 
 
+def _logits(p, X):
+    return R.features(p, X) @ p["W3"] + p["b3"]
+
+
 def check_predict(fn):
     cases = []
     for i, seed in enumerate((55, 56), start=1):
         p, X, _ = _net(seed, sizes=(7, 5, 4, 6))
-        cases.append(compare(f"six classes, example {i}", fn, R.predict, (p, X)))
+        cases.append(compare(f"six classes, example {i}", fn, R.predict, (p, X), mistakes={
+            "these are the softmax probabilities; predict returns the most probable class of each sample "
+            "(argmax over axis=1)":
+                lambda p, X: np.exp(_logits(p, X) - logsumexp(_logits(p, X), axis=1, keepdims=True)),
+            "the argmax is over the samples (axis=0); each sample's class is the argmax of its row (axis=1)":
+                lambda p, X: np.argmax(_logits(p, X), axis=0),
+            "the classes count from 1 here (the slides' habit); they run from 0 to k-1":
+                lambda p, X: R.predict(p, X) + 1,
+            "this is the argmax of the features; the class comes from the softmax layer (W3, b3) on top of them":
+                lambda p, X: np.argmax(R.features(p, X), axis=1),
+            "this is the argmin: the most probable class is the argmax":
+                lambda p, X: np.argmin(_logits(p, X), axis=1)}))
     return run_check(A, "test_predict", "predict", fn, cases)
