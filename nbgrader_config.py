@@ -25,10 +25,14 @@ c.Execute.kernel_name = "python3"
 # Feedback: nbgrader's default feedback shows the hidden tests' source (jupyter/nbgrader
 # #917, #1363). Run its own ClearHiddenTests on the autograded notebook first, so students
 # see each test cell's docstring and the checks' report (the outputs), never the hidden code.
+# A student's HTML and JavaScript outputs, and raw HTML in their markdown, are shown as text,
+# never run, in the feedback page (it is opened by students, and by staff too).
+c.HTMLExporter.sanitize_html = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.preprocessors.ShortenTestTracebacks",   # a NameError's traceback quotes hidden code
+    "grader.preprocessors.EscapeStudentMarkdown",   # no live HTML or script from a student's markdown
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

@@ -20,6 +20,7 @@ the checks' report as its output (what the feedback page shows: no hidden test c
 Written answers are graded by hand, so they are listed in the output, not as tests.
 """
 import json
+import os
 import shutil
 import stat
 import tempfile
@@ -148,6 +149,16 @@ def results(assignment, course, student, report, seconds):
             "output": "\n\n".join(output), "tests": tests}
 
 
+def submitted_notebooks(folder):
+    """The notebooks in a submission folder, found without following links (a submission from git
+    may hold a link to the autograder's own files, which must never be graded or read)."""
+    found = []
+    for here, dirs, files in os.walk(folder):          # os.walk does not enter linked folders
+        dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints" and not os.path.islink(os.path.join(here, d))]
+        found += [Path(here) / f for f in files if f.endswith(".ipynb") and not os.path.islink(os.path.join(here, f))]
+    return sorted(found)
+
+
 def run(assignment, root="/autograder"):
     """Grade root/submission and write root/results/results.json. Returns the results dict."""
     from .grading import grade
@@ -160,7 +171,7 @@ def run(assignment, root="/autograder"):
     inbox = root / "work" / "inbox"
     if inbox.exists():
         shutil.rmtree(inbox)
-    notebooks = sorted(p for p in (root / "submission").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    notebooks = submitted_notebooks(root / "submission")
     exact = [p for p in notebooks if p.name == f"{assignment}.ipynb"]
     chosen = exact[:1] or (notebooks if len(notebooks) == 1 else [])
     (inbox / student / assignment).mkdir(parents=True)

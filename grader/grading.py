@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -83,6 +84,9 @@ def collect(source, report):
         raise FileNotFoundError(f"no submissions folder or zip at {source}")
     found = []
     for entry in sorted(source.iterdir()):
+        if entry.is_symlink():       # a link could point at anything the grader can read (a solution...)
+            report.problems.append(f"{entry.name}: a link, not a file or folder; not graded")
+            continue
         if entry.is_file() and entry.suffix == ".ipynb":
             m = FLAT_NAME.match(entry.name)
             if not m:
@@ -93,29 +97,45 @@ def collect(source, report):
                 found.append(Submission(m["student"], m["assignment"], entry))
         elif entry.is_dir() and not entry.name.startswith("."):
             for adir in sorted(p for p in entry.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                if adir.is_symlink():
+                    report.problems.append(f"{entry.name}/{adir.name}: a link, not a folder; not graded")
+                    continue
                 if adir.name not in ASSIGNMENTS:
                     report.problems.append(f"{entry.name}/{adir.name}: unknown assignment; not graded")
                     continue
-                expected = adir / f"{adir.name}.ipynb"
-                notebooks = sorted(p for p in adir.glob("*.ipynb"))
-                if expected.is_file():
-                    found.append(Submission(entry.name, adir.name, expected))
+                links = sorted(p.name for p in adir.glob("*.ipynb") if p.is_symlink())
+                if links:
+                    report.problems.append(f"{entry.name}/{adir.name}: {', '.join(links)} is a link, not a file; "
+                                           "not graded")
+                notebooks = sorted(p for p in adir.glob("*.ipynb") if not p.is_symlink())
+                named = adir / f"{adir.name}.ipynb"
+                if named in notebooks:
+                    found.append(Submission(entry.name, adir.name, named))
                 elif len(notebooks) == 1:
                     found.append(Submission(entry.name, adir.name, notebooks[0],
-                                            f"notebook renamed to {notebooks[0].name}; graded as {expected.name}"))
+                                            f"notebook renamed to {notebooks[0].name}; graded as {adir.name}.ipynb"))
                 else:
-                    what = "no notebook" if not notebooks else f"{len(notebooks)} notebooks, none named {expected.name}"
+                    what = ("no notebook" if not notebooks else
+                            f"{len(notebooks)} notebooks, none named {adir.name}.ipynb")
                     report.problems.append(f"{entry.name}/{adir.name}: {what}; scored 0")
     return found
 
 
 def read_submission(sub):
     """The submission as a version-4 notebook, or raise ValueError with one readable line."""
-    size = sub.path.stat().st_size
-    if size > MAX_BYTES:
-        raise ValueError(f"notebook is {size / 2**20:.0f} MB (limit {MAX_BYTES / 2**20:.0f} MB)")
+    try:                                                 # never through a link, never a device or a FIFO
+        fd = os.open(sub.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        raise ValueError("not a plain file (a link?)") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a plain file")
+        if info.st_size > MAX_BYTES:
+            raise ValueError(f"notebook is {info.st_size / 2**20:.0f} MB (limit {MAX_BYTES / 2**20:.0f} MB)")
+        raw = f.read(MAX_BYTES + 1)
     try:
-        original = nbformat.reads(sub.path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT)
+        original = nbformat.reads(raw.decode("utf-8"), as_version=nbformat.NO_CONVERT)
         version = original.get("nbformat")
         nb = nbformat.convert(original, 4)               # old (v3) notebooks are upgraded (in place)
     except Exception as exc:                             # nbformat raises several kinds
@@ -155,7 +175,9 @@ def deduplicate(nb):
 
 
 def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    meta = cell.get("metadata")
+    marks = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return marks.get("grade_id") if isinstance(marks, dict) else None
 
 
 def reset_metadata(nb, release):
@@ -167,8 +189,22 @@ def reset_metadata(nb, release):
     notebook. The release decides: marks for ids it has are copied from it, others removed.
     """
     marks = {_grade_id(c): c.metadata["nbgrader"] for c in release.cells if _grade_id(c) is not None}
+    kinds = {_grade_id(c): c.cell_type for c in release.cells if _grade_id(c) is not None}
     changed = []
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(list(nb.cells)):
+        gid = _grade_id(cell)
+        if gid in kinds and cell.cell_type != kinds[gid]:
+            # An answer cell turned into code (Jupyter's "y" key) or the reverse: nbgrader's own repair
+            # fails on a notebook of format 4.4 and with it the whole submission; the release decides.
+            fixed = (nbformat.v4.new_markdown_cell if kinds[gid] == "markdown" else nbformat.v4.new_code_cell)(
+                cell.source if isinstance(cell.source, str) else "".join(cell.source))
+            fixed.metadata = cell.metadata
+            if "id" in cell:
+                fixed.id = cell.id
+            else:
+                fixed.pop("id", None)
+            nb.cells[i] = cell = fixed
+            changed.append(f"{gid} (cell type)")
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = nbformat.NotebookNode()
         meta = cell.metadata.get("nbgrader")

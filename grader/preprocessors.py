@@ -92,13 +92,24 @@ class ResilientExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         gid = autograded_id(cell)
-        if gid is None:
-            return super().preprocess_cell(cell, resources, index)
-        for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
-            _remove(self.scratch.records / f"{gid}{suffix}")
+        self._timed_out = False
+        if gid is not None:
+            for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
+                _remove(self.scratch.records / f"{gid}{suffix}")
         out = super().preprocess_cell(cell, resources, index)
-        self.records[gid] = take_record(self.scratch.records, gid)
+        if gid is not None:
+            self.records[gid] = take_record(self.scratch.records, gid)
+        for output in cell.get("outputs", []):
+            # The grader's own error names mean something to the report; the notebook may not use them
+            # (an exception class named GradingStopped would fake "stopped the kernel").
+            ename = output.get("ename")
+            if ename in RESERVED and not (ename == "CellTimeoutError" and self._timed_out):
+                output.ename = f"{ename} (raised by the notebook)"
         return out
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True                    # the CellTimeoutError output that follows is nbclient's
+        return await super()._async_handle_timeout(timeout, cell)
 
     def _run(self, nb, resources, km):
         skipped = {}                     # cell index -> "died" | "timeout"
@@ -135,7 +146,8 @@ class ResilientExecute(Execute):
                     if cell.cell_type == "code":
                         cell.outputs = [stopped_output("not run")]
                 break
-        self.set_widgets_metadata()
+        # No widget state is kept: the kernel decides its size, and nothing graded needs it.
+        self.nb.metadata.pop("widgets", None)
         return self.nb, self.resources
 
 
@@ -179,13 +191,24 @@ def _read_own_file(path, limit):
         return None, "nothing was recorded"
     except OSError:
         return None, "the record is not a plain file"
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    try:
+        info = os.fstat(fd)                 # a folder opens too: look before reading
         if not stat.S_ISREG(info.st_mode):
             return None, "the record is not a plain file"
         if info.st_size > limit:
             return None, f"the record is too large ({info.st_size / 2**20:.0f} MB)"
-        return f.read(limit + 1)[:limit], None
+        chunks, left = [], limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks), None
+    except OSError:
+        return None, "the record could not be read"
+    finally:
+        os.close(fd)
 
 
 def take_record(folder, gid):
@@ -270,6 +293,7 @@ def _why_missing(reason, cell):
 
 
 NO_VERDICT = "NotGraded"
+RESERVED = {STOPPED, NO_VERDICT, "CellTimeoutError"}     # error names only the grader writes
 
 
 def no_verdict(reason, ename=NO_VERDICT):
@@ -280,7 +304,7 @@ def no_verdict(reason, ename=NO_VERDICT):
 
 class LimitOutputSize(LimitOutput):
     max_chars = Integer(20_000, help="maximum characters of one text output (-1 means no limit)").tag(config=True)
-    max_image_chars = Integer(2_000_000, help="maximum size of one image, base64 (-1 means no limit)") \
+    max_image_chars = Integer(1_000_000, help="maximum size of one image, base64 (-1 means no limit)") \
         .tag(config=True)
 
     def _cut(self, text):
@@ -291,7 +315,38 @@ class LimitOutputSize(LimitOutput):
         limit = self.max_image_chars if mime.startswith("image/") else self.max_chars
         return limit >= 0 and len(value if isinstance(value, str) else str(value)) > limit
 
+    max_cell_chars = Integer(2_000_000, help="maximum size of all of one cell's outputs, as JSON").tag(config=True)
+    max_notebook_chars = Integer(6_000_000, help="maximum size of all outputs of a notebook, as JSON") \
+        .tag(config=True)
+    max_metadata_chars = Integer(10_000, help="maximum size of one output's metadata, as JSON").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self._total = 0
+        nb.metadata.pop("widgets", None)        # widget state: as large as the kernel likes, never graded
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = self._cap_each(cell, resources, cell_index)
+        if self.max_chars < 0 or cell.cell_type != "code":
+            return cell, resources
+        # Then all of the cell's outputs together (many small displays add up), and the notebook's.
+        kept, size = [], 0
+        for output in cell.outputs:
+            if len(json.dumps(output.get("metadata", {}), default=str)) > self.max_metadata_chars:
+                output.metadata = {}
+            n = len(json.dumps(output, default=str))
+            if size + n > self.max_cell_chars or self._total + size + n > self.max_notebook_chars:
+                kept.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n{TRUNCATED} {len(cell.outputs) - len(kept)} more outputs "
+                                              "removed (too much output) ...\n"))
+                break
+            kept.append(output)
+            size += n
+        cell.outputs = kept
+        self._total += size
+        return cell, resources
+
+    def _cap_each(self, cell, resources, cell_index):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if self.max_chars < 0 or cell.cell_type != "code":
             return cell, resources
@@ -310,6 +365,19 @@ class LimitOutputSize(LimitOutput):
             elif output.output_type == "error":
                 output.evalue = output.evalue if len(output.evalue) <= self.max_chars else self._cut(output.evalue)
                 output.traceback = [t if len(t) <= self.max_chars else self._cut(t) for t in output.traceback]
+        return cell, resources
+
+
+class EscapeStudentMarkdown(NbGraderPreprocessor):
+    """Feedback: HTML in a student's markdown (an answer, or a cell they added) is shown as text.
+
+    nbconvert's sanitize_html cleans outputs, but raw HTML in markdown reaches the page as is,
+    scripts included. The course's own markdown (locked cells) is left alone.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "markdown" and not utils.is_locked(cell):
+            cell.source = cell.source.replace("&", "&amp;").replace("<", "&lt;")
         return cell, resources
 
 

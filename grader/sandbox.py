@@ -25,7 +25,9 @@ machine allows, chosen once by `isolation()`:
 
 In every mode the kernel talks to the grader over Unix sockets in its scratch folder
 (no TCP port), resource limits apply (memory, CPU time, processes, file size, open
-files), and interrupts are sent as messages (a signal would stop at bubblewrap).
+files, per process; as root also a control group per notebook bounding the memory and
+processes of all of them together), and interrupts are sent as messages (a signal
+would stop at bubblewrap).
 Set DLCOURSE_SANDBOX=bwrap|uid|userns|none to choose a mode yourself (tests do).
 """
 import functools
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -57,8 +60,8 @@ LIMITS = {                                    # per kernel; a notebook that need
 
 DESCRIPTION = {
     "bwrap": "bubblewrap sandbox as uid {uid}: no network, sees only Python, the helper package and its "
-             "own scratch folder; limits on memory, CPU, processes and file size; every process it "
-             "started is killed after its notebook",
+             "own scratch folder, cannot make user namespaces; limits on memory, CPU, processes and file "
+             "size; every process it started is killed after its notebook",
     "uid": "separate uid {uid} and file permissions only (this machine allows no namespaces): the "
            "grader, solutions and course folder are unreadable to it and its processes are killed after "
            "each notebook, but it can read world-readable files elsewhere and reach the network",
@@ -253,15 +256,20 @@ class Scratch:
                      "--tmpfs", str(self.work)]
             args += ["--chdir", str(self.work)]
             if self.mode == "bwrap":
+                # Dropped to the uid, a second bubblewrap (unprivileged now) puts the kernel in a user
+                # namespace where no further one can be made: user namespaces are where most kernel
+                # exploits start, and the kernel needs none.
                 args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                         "--", *_drop_privileges()]
+                         "--", *_drop_privileges(),
+                         bwrap_path(), "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", "--"]
             else:
-                args += ["--"]
+                args += ["--disable-userns", "--"]
             return args + list(cmd)
         return list(cmd)
 
     def popen_kwargs(self):
-        kw = {"cwd": str(self.work), "env": self.env(), "preexec_fn": _limit}
+        groups = self.cgroups()
+        kw = {"cwd": str(self.work), "env": self.env(), "preexec_fn": lambda: _limit(groups)}
         if self.mode == "uid":
             kw.update(user=SANDBOX_UID, group=SANDBOX_UID, extra_groups=[])
         return kw
@@ -275,8 +283,25 @@ class Scratch:
                            capture_output=True)
             sweep_shared_folders()
 
+    def cgroups(self):
+        """This notebook's control groups (made once), holding all its processes together to
+        CGROUP_MEMORY bytes and CGROUP_PIDS processes: rlimits bound each process alone. [] where
+        the machine's control groups cannot be written (then the rlimits are all there is)."""
+        if not hasattr(self, "_cgroups"):
+            self._cgroups = _make_cgroups(self.base.name) if os.geteuid() == 0 else []
+        return self._cgroups
+
     def close(self):
         self.kill_leftovers()
+        for group in getattr(self, "_cgroups", []):
+            for _ in range(20):                     # empty once every process in it has been reaped
+                try:
+                    os.rmdir(group)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
         shutil.rmtree(self.base, ignore_errors=True)
 
 
@@ -300,7 +325,47 @@ def sweep_shared_folders(folders=("/tmp", "/var/tmp", "/dev/shm")):
                 pass
 
 
-def _limit():
+CGROUP_MEMORY = 8 * 2**30      # all of one notebook's processes together
+CGROUP_PIDS = 512
+
+
+def _make_cgroups(name):
+    """Control groups for one notebook: cgroup v2 if it delegates memory and pids, else v1's."""
+    root = Path("/sys/fs/cgroup")
+    made = []
+    try:
+        if (root / "cgroup.subtree_control").is_file():                     # cgroup v2
+            if {"memory", "pids"} <= set((root / "cgroup.subtree_control").read_text().split()):
+                group = root / f"dlcourse-{name}"
+                group.mkdir()
+                made.append(group)
+                (group / "memory.max").write_text(str(CGROUP_MEMORY))
+                (group / "pids.max").write_text(str(CGROUP_PIDS))
+        elif (root / "memory").is_dir() and (root / "pids").is_dir():         # cgroup v1
+            for ctl, setting, value in (("memory", "memory.limit_in_bytes", CGROUP_MEMORY),
+                                        ("pids", "pids.max", CGROUP_PIDS)):
+                group = root / ctl / f"dlcourse-{name}"
+                group.mkdir()
+                made.append(group)
+                (group / setting).write_text(str(value))
+    except OSError:
+        for group in made:
+            try:
+                group.rmdir()
+            except OSError:
+                pass
+        return []
+    return [str(g) for g in made]
+
+
+def _limit(cgroups=()):
+    """In the kernel's process, before it starts: join the notebook's control groups, set rlimits."""
+    for group in cgroups:
+        try:
+            with open(os.path.join(group, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+        except OSError:
+            pass
     for what, value in LIMITS.items():
         try:
             soft, hard = resource.getrlimit(what)
@@ -345,6 +410,9 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         self.scratch.give(self.connection_file)
         kw.update(self.scratch.popen_kwargs())
+        # The kernel's own stdout and stderr (not its cells' output, which comes over its sockets) would
+        # otherwise be nbgrader's, which the grader reads into memory: a flood there is the grader's problem.
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         if self.scratch.mode in ("bwrap", "userns"):
             # Inside a PID namespace the kernel's parent is pid 1, which ipykernel's parent poller
             # takes for "the grader died"; --die-with-parent does that job instead.

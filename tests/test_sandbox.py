@@ -242,3 +242,36 @@ def test_the_uid_layer_alone_holds_through_real_grading(uid_layer_ready, tmp_pat
     found = [p for probe in probes for place in (Path("/tmp"), ROOT, ROOT / "grader", tmp_path / "course")
              for p in place.glob(f"*{probe}*")]
     assert not found, found
+
+
+def test_no_user_namespaces_inside_the_sandbox():
+    """Most kernel exploits start by making a user namespace (root inside it); the kernel needs none."""
+    if "bwrap" not in MODES:
+        pytest.skip("needs the bubblewrap layer")
+    proc = run("bwrap", """
+        import subprocess
+        r = subprocess.run(["unshare", "--user", "--map-root-user", "true"], capture_output=True)
+        print("made one" if r.returncode == 0 else "refused")
+    """)
+    assert proc.stdout.strip() == "refused", proc.stdout + proc.stderr
+
+
+def test_a_notebooks_processes_share_one_memory_and_process_budget(monkeypatch):
+    """rlimits bound each process; the control group bounds them together (where it can be made)."""
+    monkeypatch.setattr(sandbox, "CGROUP_MEMORY", 2**30)
+    scratch = sandbox.Scratch()
+    if not scratch.cgroups():
+        scratch.close()
+        pytest.skip("this machine's control groups cannot be written")
+    try:
+        proc = sandbox.run_in_sandbox(scratch, [sys.executable, "-c", textwrap.dedent("""
+            import subprocess, sys
+            grab = "b = bytearray(400 * 2**20); b[::4096] = b'x' * (len(b) // 4096); import time; time.sleep(1)"
+            procs = [subprocess.Popen([sys.executable, "-c", grab]) for _ in range(4)]
+            print(sorted(p.wait() for p in procs))
+        """)], timeout=120)
+    finally:
+        scratch.close()
+    codes = eval(proc.stdout.strip())               # 4 x 400 MB does not fit in 1 GB: some are killed
+    assert codes.count(0) < 4 and all(c in (0, -9) for c in codes), proc.stdout + proc.stderr
+    assert not any(Path(g).exists() for g in scratch.cgroups())

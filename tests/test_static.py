@@ -363,3 +363,36 @@ def test_dynamic_code_is_noted(src, expected):
 ])
 def test_static_code_has_no_dynamic_note(src):
     assert dynamic_code([src], ["f"]) == []
+
+
+# ---- run-time rewriting anywhere in the notebook (grader.checks._static.tampering) -------------
+
+from grader.checks._static import tampering  # noqa: E402
+
+
+@pytest.mark.parametrize("cell, what", [
+    ("import scipy.special\nglobals()['soft' + 'max'] = lambda Z: scipy.special.softmax(Z, axis=1)", "globals()"),
+    ("get_ipython().input_transformers_post.append(lambda lines: lines)", "input_transformers_post"),
+    ("ip = get_ipython()\nip.events.register('pre_run_cell', print)", "events"),
+    ("import dlcourse.record as r\nr.run_calls = lambda *a: None", "assigns r.run_calls"),
+    ("from dlcourse import record\nsetattr(record, 'record', print)", "setattr"),
+    ("import numpy as np\nnp.exp = lambda x: x", "assigns np.exp"),
+    ("import sys\nsys.modules['grader'] = None", "sys.modules"),
+    ("exec(open('x.py').read())", "exec()"),
+    ("m = __import__('sci' + 'py.special')", "__import__()"),
+    ("import importlib\nm = importlib.import_module('scipy.special')", "importlib"),
+    ("vars()['softmax'] = print", "vars()"),
+])
+def test_run_time_rewriting_is_found_anywhere_in_the_notebook(cell, what):
+    found = tampering(["import numpy as np", "def softmax(Z):\n    return Z", cell])
+    assert found and what in found[0] and found[0].startswith("cell 3, line ")
+
+
+def test_ordinary_notebooks_do_not_look_like_rewriting():
+    cells = ["%matplotlib inline\nimport numpy as np\nimport matplotlib.pyplot as plt",
+             "plt.rcParams['figure.figsize'] = (4, 3)\nnp.random.seed(0)\nnp.set_printoptions(precision=3)",
+             "import pandas as pd\npd.options.display.max_rows = 5",
+             "def softmax(Z):\n    Z = Z - Z.max(axis=1, keepdims=True)\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)",
+             "class Net:\n    def __init__(self):\n        self.W = np.zeros(3)\nnet = Net()\nnet.W = np.ones(3)",
+             "this is not python ("]
+    assert tampering(cells) == []

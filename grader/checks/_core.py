@@ -114,7 +114,8 @@ class Session:
     cells: the submission's code cells (for the library rules).
     """
 
-    def __init__(self, names, results=None, arrays=None, cells=()):
+    def __init__(self, names, results=None, arrays=None, cells=(), whole_notebook=True):
+        self.whole_notebook = whole_notebook     # cells are a submitted notebook (not a test's module)
         self.students = [Student(self, i, n) for i, n in enumerate(names)]
         self.planning = results is None
         self.calls, self.arrays = [], wire._Arrays()
@@ -518,19 +519,30 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
     report = Report(title, declared_points(assignment, grade_id))
     fns = student_fn if isinstance(student_fn, tuple) else (student_fn,)
     session = fns[0].session
-    used = []
+    used, rewrites = [], []
     if forbidden and not session.planning:
         from . import _static
         names = [f.__name__ for f in fns]
         used = _static.library_use(session.cells, names, *forbidden[:2])
+        # Which object a hidden cell records is decided in the student's kernel: a notebook that
+        # rewrites code or names while it runs (an input transformer, globals(), the recorder
+        # patched...) can record another function than the one its source defines.
+        rewrites = [] if used or not session.whole_notebook else _static.tampering(session.cells)
         tricks = _static.dynamic_code(session.cells, names)
-        if tricks and not used:
+        if tricks and not used and not rewrites:
             report.notes.append(f"your code uses {', '.join(tricks)}, so whether it keeps to the rule "
                                 "'" + forbidden[2].split(",")[0] + "' could not be read from it; "
                                 "your instructor may look at it")
     if used:
         report.outcomes.append(Outcome("written by hand", sum(c.weight for c in cases), False,
                                        f"{forbidden[2]} (your function uses {', '.join(used)})"))
+    elif rewrites:
+        more = f" and {len(rewrites) - 1} more" if len(rewrites) > 1 else ""
+        report.outcomes.append(Outcome("written by hand", sum(c.weight for c in cases), False,
+                                       f"your notebook rewrites code or names while it runs ({rewrites[0]}{more}), "
+                                       "so the function the hidden tests record may not be the one your code "
+                                       f"defines, and the rule '{forbidden[2].split(',')[0]}' cannot be checked: "
+                                       "remove that code to earn these points"))
     else:
         report.outcomes.extend(_run_case(case, student_fn) for case in cases)
     report.notes.extend(notes)
@@ -546,9 +558,13 @@ def plan(check, names):
     return {"calls": session.calls}, session.arrays.stored
 
 
-def judge(check, names, records, arrays, cells=()):
-    """The Report of `check` from a submission's recorded results (untrusted plain data)."""
-    session = Session(names, records if isinstance(records, dict) else {}, arrays, cells)
+def judge(check, names, records, arrays, cells=(), whole_notebook=True):
+    """The Report of `check` from a submission's recorded results (untrusted plain data).
+
+    whole_notebook: the cells are the submission's (its run-time rewriting is judged too); False
+    for run_local, whose "cells" are the test module that defines the functions.
+    """
+    session = Session(names, records if isinstance(records, dict) else {}, arrays, cells, whole_notebook)
     return check(*session.students)
 
 
@@ -583,7 +599,7 @@ def run_local_report(check, *fns):
     calls, arrays_in = _roundtrip(*plan(check, names))
     records, arrays = wire.run_calls(fns, calls["calls"], arrays_in)
     records, arrays = _roundtrip(records, arrays.stored)
-    return judge(check, names, records, arrays, _source_cells(fns))
+    return judge(check, names, records, arrays, _source_cells(fns), whole_notebook=False)
 
 
 def run_local(check, *fns, quiet=False):

@@ -477,3 +477,72 @@ class _Reader:
             parts += [(gen.iter, chain if i == 0 else inner)] + [(cond, inner) for cond in gen.ifs]
         ends = (comp.key, comp.value) if isinstance(comp, ast.DictComp) else (comp.elt,)
         return parts + [(e, inner) for e in ends]
+
+
+# ---- run-time rewriting, anywhere in the notebook --------------------------------------------------
+
+#: IPython's hooks that rewrite or run code behind the cells' backs.
+_IPYTHON_HOOKS = {"input_transformers_post", "input_transformers_cleanup", "ast_transformers", "events",
+                  "run_cell", "run_cell_async", "user_ns", "user_global_ns", "push", "set_custom_exc",
+                  "register_magic_function"}
+_NAMESPACES = {"globals", "vars", "locals"}
+
+
+def tampering(cells):
+    """Where the notebook rewrites code or names at run time, as "cell N, line L: what" strings.
+
+    Reading the source shows what a name is bound to, but not what a hidden cell will record if
+    the notebook rewrites it while it runs: IPython's input or AST transformers and event hooks,
+    writes through globals()/vars()/locals() or sys.modules, assignments to attributes of an
+    imported module (the recorder's, NumPy's...), setattr on one, and exec/eval/compile or
+    __import__/importlib. A library rule cannot be checked on such a notebook.
+    """
+    found = []
+    for k, tree in _numbered_trees(cells):
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        for node in ast.walk(tree):
+            what = _tampers(node, imported)
+            if what:
+                found.append(f"cell {k}, line {getattr(node, 'lineno', '?')}: {what}")
+    return sorted(set(found), key=lambda s: (int(s.split(",")[0][5:]), s))
+
+
+def _numbered_trees(cells):
+    """(1-based position among the cells, parsed tree) for the cells that parse."""
+    try:
+        cells = list(cells) if not isinstance(cells, (str, bytes)) else [cells]
+    except TypeError:
+        return []
+    out = []
+    for k, cell in enumerate(cells, start=1):
+        out += [(k, t) for t in _trees([cell])]
+    return out
+
+
+def _tampers(node, imported):
+    if isinstance(node, ast.Attribute) and node.attr in _IPYTHON_HOOKS:
+        return f"uses IPython's {node.attr}"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        if name in _NAMESPACES:
+            return f"uses {name}()"
+        if name in ("exec", "eval", "compile", "__import__"):
+            return f"uses {name}()"
+        if name == "setattr" and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in imported:
+            return f"changes the module {node.args[0].id} with setattr"
+    if isinstance(node, ast.Name) and node.id in ("importlib", "__builtins__"):
+        return f"uses {node.id}"
+    if isinstance(node, ast.Attribute) and node.attr in ("modules", "__dict__") and \
+            isinstance(node.value, ast.Name) and (node.attr == "__dict__" or node.value.id == "sys"):
+        return f"uses {node.value.id}.{node.attr}"
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+    for t in targets:
+        for sub in ast.walk(t):
+            base = sub.value if isinstance(sub, ast.Attribute) else None
+            if isinstance(base, ast.Name) and base.id in imported and isinstance(sub.ctx, ast.Store):
+                return f"assigns {base.id}.{sub.attr}, an attribute of an imported module"
+    return ""
