@@ -45,6 +45,8 @@ from dlcourse import record as wire
 
 from . import sandbox
 from .checks import CHECKS
+from .checks import a4 as _a4
+from .checks import a5 as _a5
 from .checks._core import judge, plan
 
 # The `ename` of the error outputs written by ResilientExecute.
@@ -81,7 +83,7 @@ class ResilientExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         assignment = (resources or {}).get("nbgrader", {}).get("assignment")
-        self.scratch = sandbox.Scratch()
+        self.scratch = sandbox.Scratch(hide=UNAVAILABLE.get(assignment, ()))
         try:
             write_inputs(self.scratch.inputs, assignment)
             self.kernel_manager_class = sandbox.manager_class(self.scratch)
@@ -151,7 +153,10 @@ class ResilientExecute(Execute):
         return self.nb, self.resources
 
 
-RECORDS = "dlcourse_records"         # resources key: grade_id -> (json bytes, npz bytes) or a reason
+RECORDS = "dlcourse_records"
+# Packages a notebook of these assignments may not import while graded, whatever its code does to
+# reach them (the a4/a5 gradients are the student's backpropagation): not in the sandbox at all.
+UNAVAILABLE = {"a4-sparse-autoencoder": _a4.AUTODIFF[1], "a5-stacked-autoencoder": _a5.AUTODIFF[1]}         # resources key: grade_id -> (json bytes, npz bytes) or a reason
 MAX_JSON = 20 * 2**20
 MAX_NPZ = 200 * 2**20
 

@@ -172,6 +172,19 @@ def _ancestors(paths, skip):
     return sorted(out, key=lambda a: (a.count("/"), a))
 
 
+def _package_paths(names):
+    """The folders of the installed packages among `names` (an empty folder is mounted over each)."""
+    paths = []
+    for name in names:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            paths += [os.path.realpath(p) for p in spec.submodule_search_locations]
+    return paths
+
+
 def _hidden_paths():
     """Packages that must not be importable in the sandbox even when they sit among the bound ones."""
     spec = find_spec("grader")
@@ -182,14 +195,27 @@ class Scratch:
     """One notebook's scratch folders. `inputs` is the grader's (read-only for the kernel);
     `work` (the kernel's home and working folder), `records` and `run` (its sockets) are the kernel's."""
 
-    def __init__(self, mode=None):
+    def __init__(self, mode=None, hide=()):
         self.mode = mode or isolation()
+        self.hide = tuple(hide)          # packages the notebook may not import (bubblewrap modes)
         self.base = Path(tempfile.mkdtemp(prefix="dlc-"))
         os.chmod(self.base, 0o711)
         self.inputs = self._dir("inputs", own=False)
         self.work = self._dir("work")
         self.records = self._dir("records")
         self.run = self._dir("run")
+
+    def _blocker(self):
+        """A package folder whose __init__ raises ImportError (an empty folder would import as a namespace)."""
+        folder = self.base / "unavailable"
+        if not folder.is_dir():
+            folder.mkdir()
+            (folder / "__init__.py").write_text(
+                'raise ImportError("this package is not available while this assignment is graded: '
+                'the exercise is to write this part yourself")\n')
+            os.chmod(folder, 0o755)
+            os.chmod(folder / "__init__.py", 0o644)
+        return folder
 
     @property
     def separate_uid(self):
@@ -248,6 +274,8 @@ class Scratch:
                 args += ["--ro-bind-try", p, p]
             for p in _hidden_paths():
                 args += ["--tmpfs", p]
+            for p in _package_paths(self.hide):    # a package whose import says why it is not there
+                args += ["--ro-bind", str(self._blocker()), p]
             args += ["--ro-bind", str(self.inputs), str(self.inputs)]
             for d in mine:
                 args += ["--bind", d, d]

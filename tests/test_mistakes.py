@@ -118,14 +118,23 @@ def test_the_notebook_corpus_keeps_its_points_and_phrases(entry, tmp_path):
 def test_an_error_near_zero_is_a_true_relative_error():
     """The old message said 'largest relative error 1.9e-10' for 0 where 1.9e-22 was expected."""
     said = describe(np.array([0.0, 0.0]), np.array([1.9e-22, 3e-22]))
-    assert "expected 3e-22, got 0 (relative error 1)" in said
-    assert "expected 0, got 3e-05 (absolute error 3e-05)" in describe(np.array(3e-5), np.array(0.0))
+    assert "is 0 (off by about 100%)" in said
+    assert "your result 3e-05 is wrong (the right value is 0; absolute error 3e-05)" == describe(
+        np.array(3e-5), np.array(0.0))
     said = describe(np.array([0.5, 0.2, 0.3]), np.array([0.5, 0.25, 0.25]))
-    assert said.startswith("2 of 3 entries are wrong") and "at [1]" in said and "relative error 0.2" in said
+    assert said.startswith("2 of 3 entries are wrong") and "at [1]" in said and "off by about 20%" in said
+
+
+def test_the_right_value_of_a_hidden_case_is_never_printed():
+    """A resubmission that returns the printed value would pass: only the error, to one digit, is said."""
+    said = describe(np.array(85.4923), np.array(82.642))
+    assert "82.6" not in said and said == "your result 85.4923 is wrong (off by about 3%)"
+    said = describe(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.123456]))
+    assert "3.12" not in said and "is 3 (off by about 4%)" in said
 
 
 def test_close_values_are_printed_with_enough_digits_to_differ():
-    assert describe(np.array(1000.2001), np.array(1000.2)) == "expected 1000.2, got 1000.2001 (relative error 1e-07)"
+    assert describe(np.array(1000.2001), np.array(1000.2)) == "your result 1000.2001 is wrong (relative error about 1e-07)"
 
 
 def test_a_trajectory_error_says_where():

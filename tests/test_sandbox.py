@@ -275,3 +275,26 @@ def test_a_notebooks_processes_share_one_memory_and_process_budget(monkeypatch):
     codes = eval(proc.stdout.strip())               # 4 x 400 MB does not fit in 1 GB: some are killed
     assert codes.count(0) < 4 and all(c in (0, -9) for c in codes), proc.stdout + proc.stderr
     assert not any(Path(g).exists() for g in scratch.cgroups())
+
+
+def test_packages_an_assignment_forbids_are_not_there_at_all():
+    """a4/a5: a gradient by autograd earns nothing; in the sandbox autograd cannot even be imported,
+    however the code reaches for it (pkgutil.resolve_name, importlib, a string...)."""
+    if "bwrap" not in MODES:
+        pytest.skip("needs the bubblewrap layer")
+    from grader.preprocessors import UNAVAILABLE
+
+    scratch = sandbox.Scratch("bwrap", hide=UNAVAILABLE["a4-sparse-autoencoder"])
+    try:
+        proc = sandbox.run_in_sandbox(scratch, [sys.executable, "-c", textwrap.dedent("""
+            import importlib, pkgutil
+            for how in (lambda: importlib.import_module("autograd"), lambda: pkgutil.resolve_name("autograd:grad")):
+                try:
+                    how(); print("IMPORTED")
+                except ImportError:
+                    print("absent")
+            import numpy, scipy, dlcourse
+        """)])
+    finally:
+        scratch.close()
+    assert proc.returncode == 0 and proc.stdout.split() == ["absent", "absent"], proc.stdout + proc.stderr

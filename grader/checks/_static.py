@@ -54,6 +54,8 @@ def _read(reader, cells, func_names):
         with warnings.catch_warnings():         # e.g. SyntaxWarning for "\d" in the student's strings
             warnings.simplefilter("ignore")
             reader.read(_trees(cells), _names(func_names))
+    except TooComplex:  # the caller must not take "nothing found" for an answer
+        raise
     except Exception:   # absurdly deep code (RecursionError) or a bug here: keep what was found, never raise
         pass
 
@@ -168,6 +170,25 @@ def _dynamic_label(path):
     return None
 
 
+#: Resolutions one reading may make. Ordinary notebooks need a few thousand; code built to make the
+#: reader work without end (aliases of aliases in branches) is reported as too complex to read.
+MAX_STEPS = 200_000
+
+
+class TooComplex(Exception):
+    """The source is too convoluted to read within MAX_STEPS."""
+
+
+def _unique(targets):
+    seen, out = set(), []
+    for t in targets:
+        key = (t[0], t[1] if isinstance(t[1], str) else id(t[1]), id(t[2]) if len(t) > 2 else None)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
 class _Reader:
     """Scopes map a name to a list of candidates: ("path", dotted), ("def"|"class", node, chain),
     ("value", expression, chain) or _OPAQUE. A chain is a tuple of scopes, innermost first, the
@@ -180,6 +201,8 @@ class _Reader:
         self.todo = []              # (kind, node, chain) to walk: a worklist, so long helper chains
                                     # cost no recursion depth
         self.resolving = set()      # ids of aliases being resolved now (a = b; b = a)
+        self.memo = {}              # (alias, scope chain) -> what it resolved to
+        self.steps = 0              # resolutions so far (see MAX_STEPS)
 
     def read(self, trees, func_names):
         module = {}
@@ -308,18 +331,24 @@ class _Reader:
     def _resolve(self, node, chain):
         """What an expression can stand for: a list of ("path", dotted), ("def"|"class", node, chain),
         or ("value", node, chain) for a computed value (walked when followed)."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise TooComplex
         if isinstance(node, ast.Name):
             out = []
             for c in self._lookup(node.id, chain):
                 if c[0] == "value" and id(c[1]) not in self.resolving:    # an alias: what it was bound to
-                    self.resolving.add(id(c[1]))
-                    try:
-                        out += self._resolve(c[1], c[2])
-                    finally:
-                        self.resolving.discard(id(c[1]))
+                    key = (id(c[1]), id(c[2]))
+                    if key not in self.memo:          # each alias once: a = b; a = b; c = a ... stays linear
+                        self.resolving.add(id(c[1]))
+                        try:
+                            self.memo[key] = self._resolve(c[1], c[2])
+                        finally:
+                            self.resolving.discard(id(c[1]))
+                    out += self.memo[key]
                 elif c[0] in ("path", "def", "class"):
                     out.append(c)
-            return self._noted(out)
+            return self._noted(_unique(out))
         if isinstance(node, ast.Attribute):     # a.b.c: resolve a, then add .b.c (a loop: chains can be long)
             attrs = []
             while isinstance(node, ast.Attribute):
@@ -486,6 +515,14 @@ _IPYTHON_HOOKS = {"input_transformers_post", "input_transformers_cleanup", "ast_
                   "run_cell", "run_cell_async", "user_ns", "user_global_ns", "push", "set_custom_exc",
                   "register_magic_function"}
 _NAMESPACES = {"globals", "vars", "locals"}
+#: Ways to reach an object from a string, which a reading of the names in the code cannot follow.
+_BY_NAME = {"__getattribute__", "__getattr__", "attrgetter", "methodcaller", "resolve_name", "import_module",
+            "find_spec", "find_module", "load_module", "exec_module", "spec_from_file_location"}
+_BY_NAME_MODULES = {"pkgutil", "importlib", "runpy", "marshal", "pickle", "dill", "cloudpickle", "types"}
+
+
+def _literal_str(node):
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def tampering(cells):
@@ -525,6 +562,16 @@ def _numbered_trees(cells):
 def _tampers(node, imported):
     if isinstance(node, ast.Attribute) and node.attr in _IPYTHON_HOOKS:
         return f"uses IPython's {node.attr}"
+    if isinstance(node, ast.Attribute) and node.attr in _BY_NAME:
+        return f"looks things up by name ({node.attr})"
+    if isinstance(node, ast.Name) and node.id in _BY_NAME_MODULES:
+        return f"uses {node.id}"
+    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _BY_NAME_MODULES | {"operator"} \
+            and any(a.name in _BY_NAME for a in node.names):
+        return f"imports {', '.join(a.name for a in node.names if a.name in _BY_NAME)}"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+            and len(node.args) >= 2 and _literal_str(node.args[1]) is None:
+        return "uses getattr with a computed name"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         name = node.func.id
         if name in _NAMESPACES:
