@@ -99,6 +99,10 @@ def _corpus():
 @pytest.mark.parametrize("entry", _corpus(), ids=lambda e: f"{e[1]}/{e[0]}")
 def test_the_notebook_corpus_keeps_its_points_and_phrases(entry, tmp_path):
     assignment, student, cell_id, code, _, _ = entry
+    from grader.preprocessors import UNAVAILABLE
+    if any(f"import {m}" in code or f"from {m}" in code for m in UNAVAILABLE.get(assignment, ())):
+        pytest.skip("imports a package the sandbox does not have while this assignment is graded; "
+                    "tests/test_nbgrader_pipeline.py grades it there")
     expected = json.loads((FILES / "submissions" / "expected.json").read_text())[f"{student}/{assignment}"]
     path = tmp_path / f"corpus_{student.replace('-', '_')}_{assignment[:2]}.py"
     path.write_text("\n\n".join(_submission_module(assignment, student, cell_id, code)))

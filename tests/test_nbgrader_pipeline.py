@@ -123,7 +123,7 @@ def test_corpus_gets_exactly_the_expected_points_and_diagnosis(course, graded_co
             assert lost == pytest.approx(exp["cells"]), key
             graded_nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb",
                                       as_version=4)
-            out = "".join(o.get("text", "") for c in graded_nb.cells for o in c.get("outputs", []))
+            out = "".join(o.get("text", "") + o.get("evalue", "") for c in graded_nb.cells for o in c.get("outputs", []))
             assert exp["message"] in out, key
 
 

@@ -133,7 +133,10 @@ def _cost(params, X, lam, beta, rho):
 def sparse_autoencoder_cost(params, X, lam=3e-3, beta=3.0, rho=0.1):
     cost, grads = value_and_grad(_cost)(params, X, lam, beta, rho)
     return float(cost), grads
-''', {"test_sparse_autoencoder_grad": 0.0}, "an automatic-differentiation library earns no points"),
+''', {"test_sparse_autoencoder_cost": 0.0, "test_sparse_autoencoder_grad": 0.0},
+     # autograd is not importable while a4 is graded (grader.preprocessors.UNAVAILABLE): the cell
+     # fails, so the function is never defined; the student's own cell shows why
+     "name 'sparse_autoencoder_cost' is not defined"),
     ("a5-stacked-autoencoder", "decay-every-layer", "stacked_cost_and_grad", '''
 def stacked_cost_and_grad(params, X, y, lam=1e-4):
     m = X.shape[0]
