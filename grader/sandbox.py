@@ -107,6 +107,11 @@ def isolation():
             [bwrap, *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
              "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
              *_drop_privileges(), "true"]):
+        if not _works([bwrap, *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                       "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                       *_drop_privileges(), *_no_userns(bwrap), "true"]):
+            _WHY_NOT["userns lock"] = ("this machine does not let the sandbox uid make the user namespace "
+                                       "that locks out further ones; the kernel could still make its own")
         return "bwrap"
     if root:
         if _works_as_sandbox_uid():
@@ -136,13 +141,18 @@ def _works_as_sandbox_uid():
 def describe():
     """One line for the top of a grading report: which isolation, and what it does not protect."""
     mode = isolation()
-    why = "".join(f" (no {m}: {reason})" for m, reason in _WHY_NOT.items())
+    why = "".join(f" (no {m}: {reason})" for m, reason in _WHY_NOT.items() if m != mode)
     return f"isolation: {mode} - " + DESCRIPTION[mode].format(uid=SANDBOX_UID) + why
 
 
 def _namespaces():
     return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session"]
+
+
+def _no_userns(bwrap):
+    """A second, unprivileged bubblewrap whose user namespace allows no further ones (see command())."""
+    return [bwrap, "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", "--"]
 
 
 def _drop_privileges():
@@ -289,7 +299,7 @@ class Scratch:
                 # exploits start, and the kernel needs none.
                 args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                          "--", *_drop_privileges(),
-                         bwrap_path(), "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", "--"]
+                         *([] if "userns lock" in _WHY_NOT else _no_userns(bwrap_path()))]
             else:
                 args += ["--disable-userns", "--"]
             return args + list(cmd)

@@ -298,3 +298,24 @@ def test_packages_an_assignment_forbids_are_not_there_at_all():
     finally:
         scratch.close()
     assert proc.returncode == 0 and proc.stdout.split() == ["absent", "absent"], proc.stdout + proc.stderr
+
+
+def test_without_the_user_namespace_lock_the_sandbox_still_runs_and_says_so(monkeypatch):
+    """Where the uid may not make a user namespace (some containers), the lock is left out, not fatal."""
+    if "bwrap" not in MODES:
+        pytest.skip("needs the bubblewrap layer")
+    real = sandbox._works
+    monkeypatch.setattr(sandbox, "_works", lambda cmd: "--disable-userns" not in cmd and real(cmd))
+    monkeypatch.delenv("DLCOURSE_SANDBOX", raising=False)
+    sandbox.isolation.cache_clear()
+    sandbox._WHY_NOT.clear()
+    try:
+        assert sandbox.isolation() == "bwrap" and "no userns lock" in sandbox.describe()
+        scratch = sandbox.Scratch()
+        assert "--disable-userns" not in scratch.command(["true"])
+        proc = sandbox.run_in_sandbox(scratch, [sys.executable, "-c", "import os, dlcourse; print(os.getuid())"])
+        scratch.close()
+        assert proc.stdout.strip() == str(sandbox.SANDBOX_UID), proc.stderr
+    finally:
+        sandbox.isolation.cache_clear()
+        sandbox._WHY_NOT.clear()
