@@ -54,3 +54,13 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# grades.csv: nbgrader's columns, properly quoted, with "not submitted" kept apart from 0 and the
+# written answers' points still waiting for hand grading (grader/export.py).
+c.ExportApp.plugin_class = "grader.export.CourseGrades"
+
+# What a late submission costs (due dates: schedule.toml). nbgrader's choices: "none" records the
+# lateness in the gradebook, grades.csv and the grading report; "zero" scores a late notebook 0.
+# (nbgrader computes the penalty when it autogrades: with "zero", hand grades given later still
+# show in the totals of formgrader, so regrade or check the export after hand grading.)
+c.LateSubmissionPlugin.penalty_method = "none"

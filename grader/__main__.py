@@ -2,6 +2,7 @@
 
     python -m grader generate         regenerate assignments/ (the student versions) from solutions/
     python -m grader grade            autograde a class, write feedback and grades (see --help)
+    python -m grader feedback         after hand grading: feedback, grades.csv and summary again
     python -m grader gradescope       build Gradescope autograder zips, one per assignment
     python -m grader gradescope-run   grade one submission inside Gradescope (run_autograder calls it)
     python -m grader release          build the student bundle dist/student/ and its zip
@@ -33,11 +34,22 @@ def main(argv=None):
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--timeout", type=int, default=None,
                    help="seconds a cell may run before it is interrupted (default: nbgrader_config.py's 60)")
+    g.add_argument("--jobs", "-j", type=int, default=None,
+                   help="notebooks graded at once, each by an isolated worker (default: one per core)")
+    g.add_argument("--assignment", choices=list(ASSIGNMENTS), default=None,
+                   help="the assignment an export is for, when its file names do not say (e.g. a Canvas "
+                        "or Moodle download of one assignment)")
+    g.add_argument("--schedule", type=Path, default=None,
+                   help="due dates file (default: schedule.toml in the course repository)")
+    fb = sub.add_parser("feedback", help="after hand grading: rebuild feedback, grades.csv and the summary")
+    fb.add_argument("--course", type=Path, default=ROOT / "build" / "course", help="default: build/course")
     gs = sub.add_parser("gradescope", help="build Gradescope autograder zips, one per assignment")
     gs.add_argument("--out", type=Path, default=ROOT / "dist" / "gradescope", help="default: dist/gradescope")
     gr = sub.add_parser("gradescope-run", help="grade /autograder/submission, write /autograder/results/results.json")
     gr.add_argument("assignment", choices=list(ASSIGNMENTS))
     gr.add_argument("--root", type=Path, default=Path("/autograder"), help="default: /autograder")
+    gr.add_argument("--prepare-only", action="store_true",
+                    help="only generate the assignment (setup.sh does this once, at image build time)")
     rl = sub.add_parser("release", help="build the student bundle: dist/student/ and dist/student.zip")
     rl.add_argument("--out", type=Path, default=ROOT / "dist", help="default: dist")
     args = ap.parse_args(argv)
@@ -48,9 +60,15 @@ def main(argv=None):
         elif args.command == "grade":
             from .grading import build_sample_class, grade, print_report
             source = build_sample_class(ROOT / "build" / "sample_class") if args.sample else args.submissions
+            if args.jobs is not None and args.jobs < 1:
+                ap.error("--jobs must be at least 1")
             report = grade(source, args.course, force=args.force, progress=not args.no_progress,
-                           timeout=args.timeout)
+                           timeout=args.timeout, jobs=args.jobs, assignment=args.assignment,
+                           schedule_file=args.schedule)
             print_report(report, args.course)
+        elif args.command == "feedback":
+            from .grading import print_report, refresh
+            print_report(refresh(args.course), args.course)
         elif args.command == "gradescope":
             from .gradescope import build_all
             for path in build_all(args.out):
@@ -58,13 +76,16 @@ def main(argv=None):
             print("Upload each zip as the assignment's autograder (Gradescope: Configure Autograder, "
                   "Ubuntu 22.04 base image).")
         elif args.command == "gradescope-run":
-            from .gradescope import run
-            run(args.assignment, args.root)
+            from .gradescope import prepare, run
+            if args.prepare_only:
+                print(f"prepared {prepare(args.assignment, args.root)}")
+            else:
+                run(args.assignment, args.root)
         elif args.command == "release":
             from .release import build
             folder, archive = build(args.out)
             print(f"wrote {folder}/ and {archive}")
-    except (NbgraderError, FileNotFoundError) as exc:
+    except (NbgraderError, FileNotFoundError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1
     return 0

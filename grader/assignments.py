@@ -60,3 +60,39 @@ def points(assignment, grade_id):
         return ASSIGNMENTS[assignment][grade_id]
     except KeyError:
         raise KeyError(f"no graded cell {grade_id!r} in assignment {assignment!r}") from None
+
+
+def schedule(path=None):
+    """Due dates and the zone for times given without one, from schedule.toml (or `path`).
+
+    Returns (due, zone): due maps each assignment to an aware datetime, or None for no due date.
+    Raises ValueError naming the file and the entry when one cannot be read.
+    """
+    import datetime as dt
+    import tomllib
+    from pathlib import Path
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    path = Path(path) if path else Path(__file__).resolve().parents[1] / "schedule.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    try:
+        zone = ZoneInfo(data.get("timezone", "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{path}: unknown timezone {data.get('timezone')!r}") from None
+    due = {}
+    for name, when in data.get("due", {}).items():
+        if name not in ASSIGNMENTS:
+            raise ValueError(f"{path}: [due] names {name!r}, which is not an assignment "
+                             f"({', '.join(ASSIGNMENTS)})")
+        if not when:
+            due[name] = None
+            continue
+        try:
+            stamp = dt.datetime.fromisoformat(str(when))
+        except ValueError:
+            raise ValueError(f"{path}: due date of {name} is {when!r}, not an ISO 8601 time") from None
+        due[name] = (stamp if stamp.tzinfo else stamp.replace(tzinfo=zone)).astimezone(dt.timezone.utc)
+    return {a: due.get(a) for a in ASSIGNMENTS}, zone

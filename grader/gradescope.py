@@ -36,7 +36,7 @@ from .preprocessors import short_error
 
 # What goes into every zip, relative to the repository root (plus solutions/<assignment>/).
 PACKAGES = ["grader", "dlcourse"]
-FILES = ["pyproject.toml", "requirements.txt", "nbgrader_config.py", "README.md"]
+FILES = ["pyproject.toml", "requirements.txt", "nbgrader_config.py", "schedule.toml", "README.md"]
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -58,6 +58,12 @@ fi
 /autograder/venv/bin/python -m pip install --upgrade pip
 /autograder/venv/bin/python -m pip install -r /autograder/source/requirements.txt
 /autograder/venv/bin/python -m pip install --no-deps -e /autograder/source
+"""
+
+PREPARE = """\
+# Generate the assignment and its gradebook now, once, rather than for every submission.
+cd /autograder/source
+/autograder/venv/bin/python -m grader gradescope-run {assignment} --root /autograder --prepare-only
 """
 
 RUN_AUTOGRADER = """\
@@ -85,7 +91,7 @@ def build(assignment, out):
         for name in FILES:
             shutil.copy(ROOT / name, src / name)
         shutil.copytree(ROOT / "solutions" / assignment, src / "solutions" / assignment, ignore=ignore)
-        (src / "setup.sh").write_text(SETUP_SH)
+        (src / "setup.sh").write_text(SETUP_SH + PREPARE.format(assignment=assignment))
         (src / "run_autograder").write_text(RUN_AUTOGRADER.format(assignment=assignment))
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
             for f in sorted(src.rglob("*")):
@@ -159,6 +165,15 @@ def submitted_notebooks(folder):
     return sorted(found)
 
 
+def prepare(assignment, root="/autograder"):
+    """Generate the assignment in root/work/course (setup.sh runs this once, when Gradescope builds
+    the image); `run` then finds it ready and only grades."""
+    from .assignments import schedule
+    from .grading import prepare_course
+
+    return prepare_course(Path(root) / "work" / "course", assignments={assignment}, due=schedule()[0])
+
+
 def run(assignment, root="/autograder"):
     """Grade root/submission and write root/results/results.json. Returns the results dict."""
     from .grading import grade
@@ -179,7 +194,7 @@ def run(assignment, root="/autograder"):
         shutil.copy(chosen[0], inbox / student / assignment / chosen[0].name)
     course = root / "work" / "course"
     try:
-        report = grade(inbox, course, progress=False, force=True)
+        report = grade(inbox, course, progress=False, force=True, jobs=1)
     except Exception:                     # nbgrader or the grader broke: say so, never leave no results
         import traceback
 

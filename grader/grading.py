@@ -20,38 +20,31 @@ row per student and graded cell), feedback/<student>/<assignment>/<assignment>.h
 """
 import copy
 import csv
+import datetime as dt
 import hashlib
 import json
 import os
 import re
 import shutil
 import stat
-import tempfile
+import sys
 import time
-import zipfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbformat.corpus.words import generate_corpus_id as random_cell_id
+from sqlalchemy.exc import SAWarning
 from tqdm.auto import tqdm
 
-from .assignments import ASSIGNMENTS
-from . import sandbox
+from .assignments import ASSIGNMENTS, schedule
+from . import sandbox, workers
 from .course import ROOT, generate, nbgrader
+from .intake import Submission, collect  # noqa: F401  (Submission: for callers that build one)
 from .preprocessors import LINES_CUT, STOPPED, TRUNCATED, WHY
 
-FLAT_NAME = re.compile(r"^(?P<student>[A-Za-z0-9][\w.-]*?)_(?P<assignment>a\d+-[a-z0-9-]+)\.ipynb$")
 MAX_BYTES = 50 * 1024 * 1024
-FEEDBACK_FAILED = re.compile(r"error processing assignment '[^']+' for student '([^']+)'")
-
-
-@dataclass
-class Submission:
-    student: str
-    assignment: str
-    path: Path
-    note: str = ""
 
 
 @dataclass
@@ -60,7 +53,9 @@ class Report:
     skipped: list = field(default_factory=list)     # already graded, unchanged
     problems: list = field(default_factory=list)    # one line each
     failed: dict = field(default_factory=dict)      # (student, assignment) -> why it scored 0
+    late: list = field(default_factory=list)        # one line each: who, how late, what it cost
     seconds: float = 0.0
+    jobs: int = 1
     isolation: str = ""                             # one line: how student code was confined
 
     def fail(self, student, assignment, why):
@@ -68,61 +63,10 @@ class Report:
         self.problems.append(f"{student}/{assignment}: {why}; scored 0")
 
 
-def collect(source, report):
-    """Submissions found in a folder or zip, in either layout; problems go to the report."""
-    source = Path(source)
-    if source.is_file() and zipfile.is_zipfile(source):
-        tmp = Path(tempfile.mkdtemp(prefix="submissions-"))
-        with zipfile.ZipFile(source) as z:
-            for member in z.namelist():          # no absolute paths or .. escapes
-                if member.startswith("/") or ".." in Path(member).parts:
-                    report.problems.append(f"{source.name}: skipped unsafe path {member!r} in the zip")
-                    continue
-                z.extract(member, tmp)
-        source = tmp
-    if not source.is_dir():
-        raise FileNotFoundError(f"no submissions folder or zip at {source}")
-    found = []
-    for entry in sorted(source.iterdir()):
-        if entry.is_symlink():       # a link could point at anything the grader can read (a solution...)
-            report.problems.append(f"{entry.name}: a link, not a file or folder; not graded")
-            continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            m = FLAT_NAME.match(entry.name)
-            if not m:
-                report.problems.append(f"{entry.name}: name is not <student>_<assignment>.ipynb; not graded")
-            elif m["assignment"] not in ASSIGNMENTS:
-                report.problems.append(f"{entry.name}: unknown assignment {m['assignment']!r}; not graded")
-            else:
-                found.append(Submission(m["student"], m["assignment"], entry))
-        elif entry.is_dir() and not entry.name.startswith("."):
-            for adir in sorted(p for p in entry.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                if adir.is_symlink():
-                    report.problems.append(f"{entry.name}/{adir.name}: a link, not a folder; not graded")
-                    continue
-                if adir.name not in ASSIGNMENTS:
-                    report.problems.append(f"{entry.name}/{adir.name}: unknown assignment; not graded")
-                    continue
-                links = sorted(p.name for p in adir.glob("*.ipynb") if p.is_symlink())
-                if links:
-                    report.problems.append(f"{entry.name}/{adir.name}: {', '.join(links)} is a link, not a file; "
-                                           "not graded")
-                notebooks = sorted(p for p in adir.glob("*.ipynb") if not p.is_symlink())
-                named = adir / f"{adir.name}.ipynb"
-                if named in notebooks:
-                    found.append(Submission(entry.name, adir.name, named))
-                elif len(notebooks) == 1:
-                    found.append(Submission(entry.name, adir.name, notebooks[0],
-                                            f"notebook renamed to {notebooks[0].name}; graded as {adir.name}.ipynb"))
-                else:
-                    what = ("no notebook" if not notebooks else
-                            f"{len(notebooks)} notebooks, none named {adir.name}.ipynb")
-                    report.problems.append(f"{entry.name}/{adir.name}: {what}; scored 0")
-    return found
-
-
 def read_submission(sub):
     """The submission as a version-4 notebook, or raise ValueError with one readable line."""
+    if sub.path is None:
+        raise ValueError(sub.note)
     try:                                                 # never through a link, never a device or a FIFO
         fd = os.open(sub.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -295,13 +239,18 @@ def grading_notes(path):
     return lines + notes
 
 
-def prepare_course(course, timeout=None, assignments=None):
+def prepare_course(course, timeout=None, assignments=None, due=None):
     """A course folder next to nothing of the student's: the config, and the source and generated
     release of each assignment to grade (`assignments`, default all), nothing else.
 
-    `timeout` (seconds) replaces the config's per-cell time limit for this course folder.
-    The folder is private to the grader's user (0700): it holds the gradebook and the sources.
+    `timeout` (seconds) replaces the config's per-cell time limit for this course folder; `due`
+    ({assignment: aware datetime or None}) sets the due dates in the gradebook. An assignment
+    whose source and config have not changed since the folder last generated it is not
+    generated again. The folder is private to the grader's user (0700): it holds the gradebook
+    and the sources.
     """
+    from nbgrader.api import Gradebook
+
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
     os.chmod(course, 0o700)
@@ -310,11 +259,30 @@ def prepare_course(course, timeout=None, assignments=None):
         config += f"\n# Set by `python -m grader grade --timeout`.\nc.Execute.timeout = {int(timeout)}\n"
     (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
     wanted = list(ASSIGNMENTS) if assignments is None else sorted(assignments)
-    if (course / "solutions").exists():
-        shutil.rmtree(course / "solutions")
+    stamp = course / ".generated.json"
+    try:
+        generated = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        generated = {}
+    for a in sorted(set(p.name for p in (course / "solutions").glob("*")) - set(wanted)):
+        shutil.rmtree(course / "solutions" / a)               # only what is graded now is in the folder
     for a in wanted:
+        digest = _digest(config + (ROOT / "solutions" / a / f"{a}.ipynb").read_text(encoding="utf-8"))
+        release = course / "assignments" / a / f"{a}.ipynb"
+        if generated.get(a) == digest and release.is_file() and (course / "solutions" / a).is_dir():
+            continue
+        if (course / "solutions" / a).exists():
+            shutil.rmtree(course / "solutions" / a)
         shutil.copytree(ROOT / "solutions" / a, course / "solutions" / a)
         generate(a, root=course)
+        generated[a] = digest
+        stamp.write_text(json.dumps(generated), encoding="utf-8")
+    if due is not None:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for a in wanted:
+                when = due.get(a)
+                gb.update_or_create_assignment(a, duedate=when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                                               if when else None)
     return course
 
 
@@ -342,15 +310,30 @@ def finished(marker, graded_nb, text):
         return False
 
 
-def _grade_one(sub, course, report, force):
-    """Check, repair and autograde one submission; everything that happens goes into the report."""
+def record_zero(gb, student, assignment):
+    """A submission that could not be graded scores 0 in the gradebook (so in the table and in
+    grades.csv, where "not submitted" stays empty), as nbgrader scores a missing notebook."""
+    gb.update_or_create_student(student)
+    sub = gb.update_or_create_submission(assignment, student)
+    for nb in sub.notebooks:
+        for grade in nb.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+    gb.db.commit()
+
+
+def _stage(sub, course, report, force):
+    """Check and repair one submission and put it in submitted/. True if it is to be autograded."""
     label = f"{sub.student}/{sub.assignment}"
     try:
         nb = read_submission(sub)
     except ValueError as exc:
         report.fail(sub.student, sub.assignment, str(exc))
-        nbgrader("db", "student", "add", sub.student, root=course)   # in the table and grades.csv, with 0
-        return
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            record_zero(gb, sub.student, sub.assignment)
+        return False
     notes = [sub.note] if sub.note else []
     release_nb = nbformat.read(course / "assignments" / sub.assignment / f"{sub.assignment}.ipynb", as_version=4)
     changed = reset_metadata(nb, release_nb)
@@ -362,77 +345,180 @@ def _grade_one(sub, course, report, force):
     if restored:
         notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "
                      "from the release (a deleted answer is graded as blank)")
-    dest = course / "submitted" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
+    folder = course / "submitted" / sub.student / sub.assignment
+    dest = folder / f"{sub.assignment}.ipynb"
     graded_nb = course / "autograded" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
     text = nbformat.writes(nb)
+    when = sub.timestamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC") if sub.timestamp else ""
     unchanged = dest.is_file() and dest.read_text(encoding="utf-8") == text
     marker = done_marker(course, sub.student, sub.assignment)
-    if unchanged and finished(marker, graded_nb, text) and not force:
+    if unchanged and finished(marker, graded_nb, text + when) and not force:
         report.skipped.append((sub.student, sub.assignment))
-        return
-    if unchanged and graded_nb.parent.is_dir() and not marker.is_file() and not force:
+        return False
+    if unchanged and not marker.is_file() and not force:
         notes.append("its grading did not finish last time (interrupted?); graded again")
     marker.unlink(missing_ok=True)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     dest.write_text(text, encoding="utf-8")
+    if when:
+        (folder / "timestamp.txt").write_text(when, encoding="utf-8")     # nbgrader's own convention
     report.problems.extend(f"{label}: {note}" for note in notes)
-    nbgrader("db", "student", "add", sub.student, root=course)
-    proc = nbgrader("autograde", sub.assignment, "--student", sub.student, "--force", root=course, check=False)
-    if proc.returncode != 0 or not graded_nb.is_file():
-        lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "ERROR" in l or "Error" in l]
-        report.fail(sub.student, sub.assignment,
-                    f"autograding failed ({(lines or ['no log'])[-1].strip()[:160]}); "
-                    f"see `nbgrader autograde {sub.assignment} --student {sub.student}` in {course}")
-        return
-    report.graded.append((sub.student, sub.assignment))
+    return text + when
+
+
+def _finish(gb, course, student, assignment, result, text, report):
+    """Take a worker's result into the course: autograded notebook, gradebook, feedback, marker.
+    Returns True when the feedback must be made again from the course's gradebook (a grade given
+    by hand before this submission was graded again, which the worker's gradebook does not hold)."""
+    label = f"{student}/{assignment}"
+    if not result.get("success"):
+        log = (result.get("log", "") + "\n" + result.get("error", "")).strip()
+        last = ([l for l in log.splitlines() if "ERROR" in l or "Error" in l] or log.splitlines() or ["no log"])[-1]
+        record_zero(gb, student, assignment)
+        report.fail(student, assignment, f"autograding failed ({last.strip()[:160]}); see `nbgrader autograde "
+                                         f"{assignment} --student {student}` in {course}")
+        return False
+    for name, src in (("autograded", result["folder"]), ("feedback", result.get("feedback"))):
+        dest = course / name / student / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        if src:
+            shutil.copytree(src, dest)
+    workers.merge(gb, student, assignment, result)
+    sub = gb.find_submission(assignment, student)
+    again = any(g.manual_score is not None for nb in sub.notebooks for g in nb.grades) or not result.get("feedback")
+    graded_nb = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    report.graded.append((student, assignment))
     report.problems.extend(f"{label}: {note}" for note in grading_notes(graded_nb))
+    late = sub.total_seconds_late
+    if late > 0:
+        penalty = sum(nb.late_submission_penalty or 0 for nb in sub.notebooks)
+        report.late.append(f"{label}: {_duration(late)} late (submitted {sub.timestamp:%Y-%m-%d %H:%M} UTC, due "
+                           f"{sub.duedate:%Y-%m-%d %H:%M} UTC); penalty {penalty:g} points")
+    marker = done_marker(course, student, assignment)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"sha256": _digest(text)}), encoding="utf-8")
+    return again
 
 
-def grade(source, course, force=False, progress=True, timeout=None):
-    """Grade every submission in `source` inside the course folder `course`. Returns a Report."""
+def _duration(seconds):
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return (f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min" if hours else
+            f"{rest // 60} min {rest % 60} s")
+
+
+def regenerate_feedback(course, pairs, report):
+    """Feedback pages from the course's gradebook (hand grades included), in this process."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    if not pairs:
+        return
+    course = Path(course).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    here = os.getcwd()
+    os.chdir(course)
+    try:
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
+        for student, assignment in sorted(pairs):
+            result = api.generate_feedback(assignment, student, force=True)
+            if not result.get("success"):
+                report.problems.append(f"{student}/{assignment}: feedback failed; see `nbgrader "
+                                       f"generate_feedback {assignment} --student {student}` in {course}")
+    finally:
+        os.chdir(here)
+
+
+def grade(source, course, force=False, progress=True, timeout=None, jobs=None, assignment=None,
+          schedule_file=None):
+    """Grade every submission in `source` inside the course folder `course`. Returns a Report.
+
+    `jobs` workers autograde at once (default: one per core); `assignment` says which assignment
+    an export is for when its file names do not; `schedule_file` replaces schedule.toml.
+    """
+    from nbgrader.api import Gradebook
+
     start = time.perf_counter()
-    report = Report(isolation=sandbox.describe())
-    subs = collect(source, report)
-    course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs})
+    jobs = jobs or workers.default_jobs()
+    report = Report(isolation=sandbox.describe(), jobs=jobs)
+    due, zone = schedule(schedule_file)
+    subs = collect(source, report, assignment=assignment, zone=zone)
+    course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs}, due=due)
     changed = protect_grader(course)
     if changed:
         report.problems.append("made unreadable to other users, for the sandbox's sake: " + ", ".join(changed))
-    for sub in tqdm(subs, desc="grading", disable=not progress):
+    staged = {}
+    for sub in subs:
         try:
-            _grade_one(sub, course, report, force)
+            text = _stage(sub, course, report, force)
         except Exception as exc:          # a bug or an nbgrader surprise: this submission only
-            report.fail(sub.student, sub.assignment, f"the grader failed ({type(exc).__name__}: "
-                        f"{str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ''}); please report it")
-    for a in sorted({a for _, a in report.graded}):
-        proc = nbgrader("generate_feedback", a, "--force", root=course, check=False)
-        if proc.returncode != 0:
-            who = sorted(set(FEEDBACK_FAILED.findall(proc.stdout + proc.stderr))) or ["(see the log)"]
-            report.problems.append(f"feedback for {a} failed for {', '.join(who)}; "
-                                   f"see `nbgrader generate_feedback {a} --student ...` in {course}")
-    nbgrader("export", "--to", "grades.csv", root=course, check=False)
-    write_test_table(course)
+            report.fail(sub.student, sub.assignment, _grader_failed(exc))
+            continue
+        if text:
+            staged[(sub.student, sub.assignment)] = text
+    redo = set()
+    bar = tqdm(total=len(staged), desc=f"grading ({jobs} at once)", disable=not progress)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb, warnings.catch_warnings():
+        # nbgrader's update_or_create_submission makes SQLAlchemy warn about its own autoflush
+        warnings.simplefilter("ignore", SAWarning)
+
+        def done(student, a, result):
+            try:
+                if _finish(gb, course, student, a, result, staged[(student, a)], report):
+                    redo.add((student, a))
+            except Exception as exc:      # a bug or an nbgrader surprise: this submission only
+                gb.db.rollback()
+                report.fail(student, a, _grader_failed(exc))
+                record_zero(gb, student, a)
+            bar.update()
+        workers.run(course, jobs, list(staged), done)
+    bar.close()
+    regenerate_feedback(course, redo, report)
+    export(course)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def grade_table(course):
-    """Rows (student, {assignment: (score, max)}) from the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+def _grader_failed(exc):
+    first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    return f"the grader failed ({type(exc).__name__}: {first}); please report it"
 
-    rows = []
+
+def export(course):
+    """grades.csv (nbgrader export, with grader.export's columns), tests.csv and summary.html."""
+    nbgrader("export", "--to", "grades.csv", root=course, check=False)
+    write_test_table(course)
+    from .summary import build
+
+    build(course)
+
+
+def grade_table(course):
+    """Rows (student, {assignment: (score, max)}) from the gradebook: every student, and each
+    assignment they submitted (a submission that could not be graded is there with 0)."""
+    return [(student, {a: (r["score"], r["max_score"]) for a, r in scores.items()})
+            for student, scores in class_rows(course)]
+
+
+def class_rows(course):
+    """Rows (student, {assignment: row}) from the gradebook, row as in grades.csv (grader.export)."""
+    from nbgrader.api import Gradebook
+
+    from .export import rows as export_rows
+
+    table = {}
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
-        for student in sorted(s.id for s in gb.students):
-            scores = {}
-            for a in ASSIGNMENTS:
-                try:
-                    sub = gb.find_submission(a, student)
-                except MissingEntry:
-                    continue
-                scores[a] = (sub.score, sub.max_score)
-            rows.append((student, scores))
-    return rows
+        for row in export_rows(gb):
+            if row["status"] == "graded" and row["assignment"] in ASSIGNMENTS:
+                table.setdefault(row["student_id"], {})[row["assignment"]] = row
+            else:
+                table.setdefault(row["student_id"], {})
+    return sorted(table.items())
 
 
 def per_test_rows(course):
@@ -463,26 +549,73 @@ def write_test_table(course):
         w.writerows(rows)
 
 
-def print_report(report, course):
+def formgrader_command(course):
+    """How to open nbgrader's formgrader on this course folder (to grade written answers by hand)."""
+    course = Path(course).resolve()
+    jupyter = Path(sys.executable).parent / "jupyter"
+    root = " --allow-root" if os.geteuid() == 0 else ""
+    return f"cd {course} && {jupyter} lab{root}   (then Nbgrader > Formgrader > Manual Grading)"
+
+
+def print_report(report, course, out=None):
+    """The class at a glance, then every problem, then where everything is."""
+    out = out or sys.stdout
     course = Path(course)
-    rows = grade_table(course)
-    print(report.isolation)
+    rows = class_rows(course)
+    say = lambda *a: print(*a, file=out)        # noqa: E731
+    say(report.isolation)
     names = [a.split("-")[0] for a in ASSIGNMENTS]
-    print(f"\n{'student':<24s}" + "".join(f"{n:>10s}" for n in names) + f"{'total':>10s}")
+    say(f"\n{'student':<24s}" + "".join(f"{n:>11s}" for n in names) + f"{'total':>10s}")
+    marks = set()
     for student, scores in rows:
-        cells = [f"{scores[a][0]:.1f}/{scores[a][1]:g}" if a in scores
-                 else "0 !" if (student, a) in report.failed else "-" for a in ASSIGNMENTS]
-        total = sum(s for s, _ in scores.values())
-        print(f"{student:<24s}" + "".join(f"{c:>10s}" for c in cells) + f"{total:>10.1f}")
-    if report.failed:
-        print("(! a submission that could not be graded: see the problems below; - no submission)")
-    print(f"\ngraded {len(report.graded)}, already graded and unchanged {len(report.skipped)}, "
-          f"could not be graded {len(report.failed)}, problems {len(report.problems)}, in {report.seconds:.0f} s")
-    for line in report.problems:
-        print(f"  - {line}")
-    print(f"\ngrades:    {course / 'grades.csv'}\nper test:  {course / 'tests.csv'}"
-          f"\nfeedback:  {course / 'feedback'}/<student>/<assignment>/"
-          "\n(written answers still need grading by hand: nbgrader formgrader, or the gradebook)")
+        cells = []
+        for a in ASSIGNMENTS:
+            r = scores.get(a)
+            if (student, a) in report.failed:
+                cell, flags = "0 ", "!"
+            elif r is None:
+                cell, flags = "-", ""
+            else:
+                flags = ("*" if r["hand_grading_pending"] else "") + ("L" if r["seconds_late"] else "")
+                cell = f"{r['score']:.1f}/{r['max_score']:g}"
+            marks.update(flags)
+            cells.append(cell + flags)
+        total = sum(r["score"] for r in scores.values())
+        say(f"{student:<24s}" + "".join(f"{c:>11s}" for c in cells) + f"{total:>10.1f}")
+    legend = {"!": "! could not be graded (see the problems below)",
+              "*": "* written answers not yet graded by hand, counted 0 until they are",
+              "L": "L late (see below)"}
+    say("(- no submission; " + "; ".join(legend[m] for m in "!*L" if m in marks) + ")" if marks else "(- no submission)")
+    say(f"\ngraded {len(report.graded)} with {report.jobs} worker{'s' * (report.jobs > 1)}, already graded and "
+        f"unchanged {len(report.skipped)}, could not be graded {len(report.failed)}, late {len(report.late)}, "
+        f"problems {len(report.problems)}, in {report.seconds:.0f} s")
+    for title, lines in (("late", report.late), ("problems", report.problems)):
+        if lines:
+            say(f"{title}:")
+            for line in lines:
+                say(f"  - {line}")
+    say(f"\ngrades:    {course / 'grades.csv'}\nper test:  {course / 'tests.csv'}"
+        f"\nsummary:   {course / 'summary.html'}"
+        f"\nfeedback:  {course / 'feedback'}/<student>/<assignment>/"
+        f"\n\nWritten answers are graded by hand in nbgrader's formgrader:\n  {formgrader_command(course)}"
+        f"\nthen rebuild the feedback, grades.csv and summary with the hand grades in:"
+        f"\n  {Path(sys.executable)} -m grader feedback --course {course}")
+
+
+def refresh(course):
+    """After hand grading: every student's feedback, grades.csv, tests.csv and the summary, again."""
+    course = Path(course)
+    if not (course / "gradebook.db").is_file():
+        raise FileNotFoundError(f"no gradebook in {course}: grade the class first (python -m grader grade)")
+    report = Report(isolation=sandbox.describe())
+    start = time.perf_counter()
+    pairs = [(p.parent.parent.name, p.parent.name) for p in sorted((course / "autograded").glob("*/*/*.ipynb"))
+             if p.parent.name in ASSIGNMENTS and p.stem == p.parent.name]
+    regenerate_feedback(course, pairs, report)
+    export(course)
+    report.graded = pairs
+    report.seconds = time.perf_counter() - start
+    return report
 
 
 def build_sample_class(dest):

@@ -51,9 +51,18 @@ def run_autograder(tmp_path, autograder_zip, bare_python, submission_files):
         (root / "submission" / name).write_bytes(content)
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python),
                PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")   # alembic
+    # setup.sh's last step, at image build time: the assignment is generated once, here
+    prepare = subprocess.run([str(python), "-m", "grader", "gradescope-run", A1, "--root", str(root),
+                              "--prepare-only"], cwd=root / "source", env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert prepare.returncode == 0, prepare.stdout + prepare.stderr
+    assert "--prepare-only" in (root / "source" / "setup.sh").read_text()
+    release = root / "work" / "course" / "assignments" / A1 / f"{A1}.ipynb"
+    built = release.stat().st_mtime_ns
     proc = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert release.stat().st_mtime_ns == built, "run_autograder generated the assignment again"
     text = (root / "results" / "results.json").read_text()
     return json.loads(text), text, proc.stdout
 

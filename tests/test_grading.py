@@ -45,12 +45,15 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert "eve/a1-mle-losses: no notebook" in problems
     assert "bob/a1-mle-losses: notebook renamed" in problems
     assert "fay/a1-mle-losses: nbgrader marks changed on cells 'cell 4' were put back" in problems
-    assert report.failed.keys() == {("cy", A1)}
+    assert report.failed.keys() == {("cy", A1), ("eve", A1)}
     table = dict(grade_table(course))
-    assert table["cy"] == {}                   # in the table although nothing of cy's could be graded
+    assert table["cy"] == {A1: (0.0, 21.0)}    # a submission that could not be graded is one scored 0
     with open(course / "grades.csv") as f:
-        cy = [r for r in csv.DictReader(f) if r["student_id"] == "cy" and r["assignment"] == A1]
-    assert len(cy) == 1 and float(cy[0]["score"]) == 0.0
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+    assert rows[("cy", A1)]["status"] == "graded" and float(rows[("cy", A1)]["score"]) == 0.0
+    assert rows[("cy", A1)]["hand_grading_pending"] == "0"
+    assert rows[("ada", A1)]["hand_grading_pending"] == "2.0"   # the written answer, not graded yet
+    assert float(rows[("eve", A1)]["score"]) == 0.0   # an empty folder was handed in: 0, not "not submitted"
     scores = {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc}
     assert scores["ada"] == 19.0           # everything autograded; the written answer waits for a person
     assert scores["bob"] == 17.0           # the slides' BCE costs exactly that cell's 2 points
@@ -103,8 +106,8 @@ def test_every_line_of_the_hostile_class_report_says_what_that_student_did(hosti
 
 
 def test_a_grading_killed_mid_notebook_is_redone_on_the_next_run(tmp_path):
-    """nbgrader writes the unexecuted notebook into autograded/ before running it; a run killed
-    there must not leave that student with 0 as 'already graded and unchanged'."""
+    """nbgrader writes the unexecuted notebook into autograded/ before running it (in a worker's
+    folder); a run killed there must not leave that student with 0 as 'already graded and unchanged'."""
     import os
     import signal
     import subprocess
@@ -119,9 +122,9 @@ def test_a_grading_killed_mid_notebook_is_redone_on_the_next_run(tmp_path):
     nbformat.write(slow, folder / f"bo_{A1}.ipynb")
     course = tmp_path / "course"
     proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", "--submissions", str(folder),
-                             "--course", str(course), "--no-progress"], start_new_session=True,
+                             "--course", str(course), "--no-progress", "--jobs", "1"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started = course / "autograded" / "bo" / A1 / f"{A1}.ipynb"
+    started = course / ".workers" / "w0" / "autograded" / "bo" / A1 / f"{A1}.ipynb"
     deadline = time.time() + 120
     while not started.is_file() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
@@ -135,3 +138,55 @@ def test_a_grading_killed_mid_notebook_is_redone_on_the_next_run(tmp_path):
     assert scores == {"ada": 19.0, "bo": 19.0}
     assert ("bo", A1) in report.graded and ("ada", A1) in report.skipped
     assert any(p.startswith(f"bo/{A1}: its grading did not finish last time") for p in report.problems)
+
+
+def test_late_submissions_and_the_hand_grading_loop(tmp_path):
+    """Due dates from a schedule file, lateness in the gradebook, grades.csv and the report; then a
+    written answer graded by hand (as formgrader does: in the gradebook) reaches the feedback and
+    grades.csv through `python -m grader feedback`, without autograding anyone again."""
+    import datetime as dt
+    import os
+    import subprocess
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    due = dt.datetime(2027, 3, 8, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    plan = tmp_path / "schedule.toml"
+    plan.write_text(f'timezone = "Asia/Shanghai"\n[due]\n{A1} = "2027-03-08T23:59:00"\n')
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for student, when in (("ada", due + dt.timedelta(hours=26)), ("bo", due - dt.timedelta(hours=1))):
+        path = folder / f"{student}_{A1}.ipynb"
+        shutil.copy(ROOT / "solutions" / A1 / f"{A1}.ipynb", path)
+        os.utime(path, (when.timestamp(), when.timestamp()))
+    course = tmp_path / "course"
+    report = grade(folder, course, progress=False, schedule_file=plan)
+    assert len(report.late) == 1 and report.late[0].startswith(f"ada/{A1}: 1 d 2 h late")
+
+    def csv_rows():
+        with open(course / "grades.csv", encoding="utf-8") as f:
+            return {r["student_id"]: r for r in csv.DictReader(f)}
+
+    rows = csv_rows()
+    assert float(rows["ada"]["seconds_late"]) == 26 * 3600 and float(rows["bo"]["seconds_late"]) == 0
+    assert rows["ada"]["duedate"].startswith("2027-03-08 15:59")          # stored in UTC, as nbgrader does
+    assert rows["ada"]["score"] == "19.0" and rows["ada"]["hand_grading_pending"] == "2.0"
+    feedback = course / "feedback" / "ada" / A1 / f"{A1}.html"
+    assert "19.0" in feedback.read_text() and "21.0 / 21.0" not in feedback.read_text()
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:           # what formgrader's form does
+        g = gb.find_grade("answer_mse_is_mle", A1, A1, "ada")
+        g.manual_score = 2.0
+        g.needs_manual_grade = False
+        gb.db.commit()
+    graded_before = (course / "autograded" / "ada" / A1 / f"{A1}.ipynb").stat().st_mtime_ns
+    proc = subprocess.run([sys.executable, "-m", "grader", "feedback", "--course", str(course)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "formgrader" in proc.stdout.lower() and "21.0/21" in proc.stdout
+    rows = csv_rows()
+    assert rows["ada"]["score"] == "21.0" and rows["ada"]["hand_grading_pending"] == "0"
+    assert "21.0 / 21.0" in feedback.read_text() or "21 / 21" in feedback.read_text()
+    assert (course / "autograded" / "ada" / A1 / f"{A1}.ipynb").stat().st_mtime_ns == graded_before
+    assert "histogram" in (course / "summary.html").read_text()

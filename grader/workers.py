@@ -1,0 +1,248 @@
+"""Autograde many submissions at once: worker processes merged into the class's one gradebook.
+
+Each worker is a process of its own with
+- its own course folder, `<course>/.workers/w<N>/` (the config, the assignments' sources and
+  releases, and a copy of the gradebook taken before grading starts), so that no two
+  processes ever write one SQLite file: nbgrader's gradebook is not made for that;
+- its own sandbox uid (`SANDBOX_UID + 100 * (N + 1)`), so that killing "every process of the
+  sandbox uid" after a notebook, the process limit and the /tmp sweep of one worker never
+  touch another worker's student;
+- nbgrader loaded once (its `NbGraderAPI.autograde`, the same `Autograde` app as the command
+  line, with the course's nbgrader_config.py), which saves the ~2 s that starting
+  `nbgrader autograde` costs for every notebook.
+
+A worker autogrades one submission at a time and returns what nbgrader wrote: the scores
+and comments of its gradebook entry, and the autograded folder, which the parent copies into
+the course. The parent alone writes the course's gradebook (`merge`): the same fields
+nbgrader's own autograde sets, with a manual grade given before kept and flagged for review,
+as nbgrader does.
+
+Workers are plain `python -m grader.workers` processes (no multiprocessing: nothing of the
+parent's state, and it works whatever started the parent), each fed one task at a time by a
+thread of the parent over a pipe, so the fastest take the most. A worker that dies (student
+code cannot make it: that runs in a sandboxed kernel, another process) costs only the
+submission it held, which a fresh worker grades once more; if it dies again, the submission
+is reported as not graded. Each worker's log is <course>/.workers/w<N>.log while it runs.
+"""
+import json
+import os
+import queue
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+UID_STRIDE = 100            # pytest-xdist gives each test worker a base uid; pools stay clear of them
+
+_api = None                  # in a worker: its NbGraderAPI
+_course = None               # in a worker: its course folder
+
+
+def default_jobs():
+    """As many workers as cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                                 # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def prepare(course, jobs):
+    """Worker course folders: config, sources, releases and a consistent copy of the gradebook."""
+    course = Path(course)
+    base = course / ".workers"
+    if base.exists():
+        shutil.rmtree(base)
+    folders = []
+    for n in range(jobs):
+        w = base / f"w{n}"
+        w.mkdir(parents=True)
+        shutil.copy(course / "nbgrader_config.py", w / "nbgrader_config.py")
+        for name in ("solutions", "assignments"):
+            shutil.copytree(course / name, w / name)
+        src, dst = sqlite3.connect(course / "gradebook.db"), sqlite3.connect(w / "gradebook.db")
+        try:
+            src.backup(dst)                                 # safe even if something holds the file open
+        finally:
+            src.close()
+            dst.close()
+        folders.append(w)
+    return folders
+
+
+_broken = ""                 # in a worker: why it could not start, if it could not
+
+
+def _start(folder, n, base_uid):
+    """In a new worker: take uid number n, load nbgrader once for the worker's course folder."""
+    global _api, _course
+    uid = base_uid + UID_STRIDE * (n + 1)
+    os.environ["DLCOURSE_SANDBOX_UID"] = str(uid)
+    from . import sandbox
+
+    sandbox.SANDBOX_UID = uid
+    _course = Path(folder)
+    os.chdir(_course)                   # nbgrader's config names folders relative to the course root
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(_course)).load_config()
+    config.CourseDirectory.root = str(_course)
+    _api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(_course)), config=config)
+
+
+def _autograde(main_course, student, assignment):
+    """In a worker: autograde main_course/submitted/<student>/<assignment> in this worker's folder."""
+    from nbgrader.api import Gradebook
+
+    if _api is None:
+        return {"success": False, "log": "", "error": f"the grading worker could not start ({_broken})"}
+    src = Path(main_course) / "submitted" / student / assignment
+    for name in ("submitted", "autograded", "feedback"):
+        mine = _course / name / student / assignment
+        if mine.exists():
+            shutil.rmtree(mine)
+    shutil.copytree(src, _course / "submitted" / student / assignment)
+    result = _api.autograde(assignment, student, force=True, create=True)
+    out = {"success": bool(result.get("success")), "log": result.get("log") or "",
+           "error": result.get("error") or "", "folder": str(_course / "autograded" / student / assignment)}
+    if not out["success"]:
+        return out
+    with Gradebook(f"sqlite:///{_course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(assignment, student)
+        out["timestamp"] = sub.timestamp
+        out["notebooks"] = {
+            nb.name: {"late_submission_penalty": nb.late_submission_penalty,
+                      "grades": {g.name: g.auto_score for g in nb.grades},
+                      "comments": {c.name: c.auto_comment for c in nb.comments}}
+            for nb in sub.notebooks}
+    feedback = _api.generate_feedback(assignment, student, force=True)
+    out["feedback"] = str(_course / "feedback" / student / assignment) if feedback.get("success") else None
+    return out
+
+
+def merge(gb, student, assignment, out):
+    """Write a worker's result into the course's gradebook, as nbgrader's autograde would."""
+    gb.update_or_create_student(student)
+    if out.get("timestamp"):
+        gb.update_or_create_submission(assignment, student, timestamp=out["timestamp"])
+    else:
+        gb.update_or_create_submission(assignment, student)
+    for name, data in out["notebooks"].items():
+        nb = gb.find_submission_notebook(name, assignment, student)
+        for grade in nb.grades:
+            if grade.name in data["grades"]:
+                grade.auto_score = data["grades"][grade.name]
+                # nbgrader's SaveAutoGrades: a grade given by hand before, or no automatic score,
+                # means a person should look at it
+                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+        for comment in nb.comments:
+            if comment.name in data["comments"]:
+                comment.auto_comment = data["comments"][comment.name]
+        nb.late_submission_penalty = data["late_submission_penalty"]
+    gb.db.commit()
+
+
+class Worker:
+    """One worker process (`python -m grader.workers FOLDER N BASE_UID`), spoken to in JSON lines."""
+
+    def __init__(self, folder, n, base_uid):
+        self.log = open(Path(folder).parent / f"w{n}.log", "ab")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.workers", str(folder), str(n), str(base_uid)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
+                                     cwd=str(folder))
+
+    def ask(self, task):
+        """The result for one task, or None if the worker died on it."""
+        try:
+            self.proc.stdin.write((json.dumps(task) + "\n").encode())
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            return None
+        return json.loads(line) if line else None
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except Exception:
+            self.proc.kill()
+        self.log.close()
+
+
+def run(course, jobs, tasks, on_done):
+    """Autograde `tasks` [(student, assignment)] with `jobs` workers. For each, in this thread and in
+    the order they finish, `on_done(student, assignment, result)`; result is the worker's dict, or
+    {"success": False, "error": why} when its worker died on it twice."""
+    from . import sandbox
+
+    course = Path(course).resolve()
+    jobs = max(1, min(jobs, len(tasks))) if tasks else 0
+    if not jobs:
+        return
+    folders = prepare(course, jobs)
+    todo = queue.Queue()
+    for task in tasks:
+        todo.put((task, 1))
+    results = queue.Queue()
+
+    def serve(n):
+        worker = Worker(folders[n], n, sandbox.SANDBOX_UID)
+        try:
+            while True:
+                try:
+                    (student, assignment), attempt = todo.get_nowait()
+                except queue.Empty:
+                    return
+                result = worker.ask({"course": str(course), "student": student, "assignment": assignment})
+                if result is None:                       # the worker died: a fresh one, and one more try
+                    worker.close()
+                    worker = Worker(folders[n], n, sandbox.SANDBOX_UID)
+                    if attempt == 1:
+                        todo.put(((student, assignment), 2))
+                        continue
+                    result = {"success": False, "log": "", "error": "its grading worker died twice"}
+                results.put((student, assignment, result))
+        finally:
+            worker.close()
+            results.put(None)
+
+    threads = [threading.Thread(target=serve, args=(n,), daemon=True) for n in range(jobs)]
+    for t in threads:
+        t.start()
+    running = jobs
+    while running:
+        item = results.get()
+        if item is None:
+            running -= 1
+            continue
+        on_done(*item)
+    shutil.rmtree(course / ".workers", ignore_errors=True)
+
+
+def main(folder, n, base_uid):
+    """A worker's loop: a task per line on stdin, a result per line on the original stdout."""
+    global _broken
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)                      # anything else printed goes to the worker's log, not the pipe
+    try:
+        _start(folder, int(n), int(base_uid))
+    except Exception as exc:           # said for every submission it is given
+        _broken = f"{type(exc).__name__}: {exc}"
+    for line in sys.stdin:
+        task = json.loads(line)
+        try:
+            result = _autograde(task["course"], task["student"], task["assignment"])
+        except Exception as exc:       # a grader bug: this submission only
+            result = {"success": False, "log": "", "error": f"{type(exc).__name__}: {exc}"}
+        out.write(json.dumps(result, default=str) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,143 @@
+"""Submissions named as people and learning platforms save them (grader/intake.py): who, which
+assignment, when, and which copy is graded. No notebook runs here."""
+import datetime as dt
+import os
+import zipfile
+
+import pytest
+
+from grader.assignments import ASSIGNMENTS, schedule
+from grader.grading import Report
+from grader.intake import collect, identify, slug
+
+A1, A2 = "a1-mle-losses", "a2-regularization"
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize("name, student, assignment, copy", [
+    (f"eve_{A1}.ipynb", "eve", A1, 0),
+    (f"eve_{A1} (1).ipynb", "eve", A1, 1),                  # Chrome, Firefox
+    (f"eve_{A1}(2).ipynb", "eve", A1, 2),
+    (f"eve_{A1}-3.ipynb", "eve", A1, 3),
+    (f"li_wei_{A2}.ipynb", "li_wei", A2, 0),                  # an underscore in the student id
+    (f"smithdave_12345_67890_{A1}.ipynb", "smithdave", A1, 0),                # Canvas
+    (f"smithdave_LATE_12345_67890_{A1}-1.ipynb", "smithdave", A1, 1),         # Canvas, late, resubmitted
+    (f"A1 MLE losses_jdoe_attempt_2027-03-08-23-59-01_{A1}.ipynb", "jdoe", A1, 0),   # Blackboard
+])
+def test_platform_names_say_who_and_which_assignment(name, student, assignment, copy):
+    got = identify(name)
+    assert isinstance(got, dict), got
+    assert (got["student"], got["assignment"], got["copy"]) == (student, assignment, copy)
+
+
+def test_canvas_late_flag_and_blackboard_time_are_read():
+    assert identify(f"smithdave_LATE_1_2_{A1}.ipynb")["late_flag"]
+    assert not identify(f"smithdave_1_2_{A1}.ipynb")["late_flag"]
+    shanghai = schedule()[1]
+    got = identify(f"Quiz_jdoe_attempt_2027-03-08-23-59-01_{A1}.ipynb", zone=shanghai)
+    assert got["timestamp"] == dt.datetime(2027, 3, 8, 15, 59, 1, tzinfo=UTC)     # 23:59 in UTC+8
+
+
+@pytest.mark.parametrize("name, why", [
+    ("notes.ipynb", "name is not <student>_<assignment>.ipynb"),
+    ("eve_a7-nothing.ipynb", "unknown assignment 'a7-nothing'"),
+    ("smithdave_1_2_homework.ipynb", "does not name an assignment"),
+])
+def test_unreadable_names_say_why(name, why):
+    got = identify(name)
+    assert isinstance(got, str) and why in got
+
+
+def test_an_export_for_one_assignment_grades_renamed_files_as_it():
+    assert identify("smithdave_1_2_homework.ipynb", assignment=A1)["assignment"] == A1
+    assert identify("eve_my work.ipynb", assignment=A1)["student"] == "eve"
+    other = identify(f"eve_{A2}.ipynb", assignment=A1)
+    assert other["assignment"] == A1 and f"names {A2}" in other["note"]
+
+
+def test_student_names_become_folder_safe_ids():
+    assert slug("Dave Smith") == "dave-smith"
+    assert slug("  Zoë  O'Neil ") == "zoë-oneil"
+    assert slug("张 三") == "张-三"
+    assert slug("../../etc") == "etc"
+
+
+def _touch(path, when, text="{}"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    stamp = when.timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def test_the_latest_copy_is_graded_and_the_others_are_reported(tmp_path):
+    t0 = dt.datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    _touch(tmp_path / f"eve_{A1}.ipynb", t0 + dt.timedelta(hours=2))        # the newest, though copy 0
+    _touch(tmp_path / f"eve_{A1} (1).ipynb", t0)
+    _touch(tmp_path / f"eve_{A1} (2).ipynb", t0 + dt.timedelta(hours=1))
+    _touch(tmp_path / f"bo_{A1}.ipynb", t0)
+    _touch(tmp_path / f"bo_{A1}-1.ipynb", t0)                                 # same time: the higher copy
+    report = Report()
+    subs = collect(tmp_path, report)
+    assert [(s.student, s.path.name) for s in subs] == [("bo", f"bo_{A1}-1.ipynb"), ("eve", f"eve_{A1}.ipynb")]
+    assert subs[1].timestamp == t0 + dt.timedelta(hours=2)
+    lines = "\n".join(report.problems)
+    assert f"eve/{A1}: 3 copies; graded the latest, eve_{A1}.ipynb" in lines
+    assert f"eve_{A1} (1).ipynb (2027-03-01 12:00 UTC)" in lines and f"bo_{A1}.ipynb" in lines
+
+
+def test_moodle_and_nbgrader_layouts_and_their_times(tmp_path):
+    t0 = dt.datetime(2027, 3, 2, 8, 30, tzinfo=UTC)
+    _touch(tmp_path / "Dave Smith_123456_assignsubmission_file_" / f"{A1}.ipynb", t0)
+    _touch(tmp_path / "ann" / A2 / f"{A2}.ipynb", t0)
+    (tmp_path / "ann" / A2 / "timestamp.txt").write_text("2027-03-05 10:00:00.000000 UTC")
+    report = Report()
+    subs = {(s.student, s.assignment): s for s in collect(tmp_path, report)}
+    assert subs[("dave-smith", A1)].timestamp == t0
+    assert subs[("ann", A2)].timestamp == dt.datetime(2027, 3, 5, 10, 0, tzinfo=UTC)   # nbgrader's timestamp.txt
+    assert not report.problems
+
+
+def test_a_zip_keeps_the_files_times_and_refuses_links_and_escapes(tmp_path):
+    archive = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        info = zipfile.ZipInfo(f"smithdave_LATE_1_2_{A1}.ipynb", date_time=(2027, 3, 9, 1, 2, 4))
+        z.writestr(info, "{}")
+        z.writestr("../escape_a1-mle-losses.ipynb", "{}")
+        link = zipfile.ZipInfo(f"eve_{A1}.ipynb")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/etc/passwd")
+    report = Report()
+    subs = collect(archive, report)
+    assert [s.student for s in subs] == ["smithdave"] and subs[0].late_flag
+    local = dt.datetime(2027, 3, 9, 1, 2, 4).astimezone(UTC)      # zip times are the packer's local time
+    assert subs[0].timestamp == local
+    lines = "\n".join(report.problems)
+    assert "unsafe path '../escape_a1-mle-losses.ipynb'" in lines and f"eve_{A1}.ipynb is a link" in lines
+
+
+def test_links_are_never_followed(tmp_path):
+    secret = tmp_path / "solution.ipynb"
+    secret.write_text("{}")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / f"eve_{A1}.ipynb").symlink_to(secret)
+    (inbox / "bo").mkdir()
+    (inbox / "bo" / A1).symlink_to(tmp_path)
+    report = Report()
+    assert collect(inbox, report) == []
+    assert len(report.problems) == 2 and all("link" in p for p in report.problems)
+
+
+def test_the_schedule_names_only_assignments_and_real_times(tmp_path):
+    due, zone = schedule()
+    assert set(due) == set(ASSIGNMENTS)
+    bad = tmp_path / "s.toml"
+    bad.write_text('[due]\na9-nothing = "2027-01-01T00:00:00+00:00"\n')
+    with pytest.raises(ValueError, match="a9-nothing"):
+        schedule(bad)
+    bad.write_text(f'[due]\n{A1} = "next friday"\n')
+    with pytest.raises(ValueError, match="not an ISO 8601 time"):
+        schedule(bad)
+    good = tmp_path / "g.toml"
+    good.write_text(f'timezone = "Asia/Shanghai"\n[due]\n{A1} = "2027-03-08T23:59:00"\n')
+    assert schedule(good)[0][A1] == dt.datetime(2027, 3, 8, 15, 59, tzinfo=UTC)
