@@ -54,6 +54,7 @@ class Report:
     problems: list = field(default_factory=list)    # one line each
     failed: dict = field(default_factory=dict)      # (student, assignment) -> why it scored 0
     late: list = field(default_factory=list)        # one line each: who, how late, what it cost
+    timings: dict = field(default_factory=dict)     # (student, assignment) -> seconds its worker took
     seconds: float = 0.0
     jobs: int = 1
     isolation: str = ""                             # one line: how student code was confined
@@ -387,6 +388,7 @@ def _finish(gb, course, student, assignment, result, text, report):
         if src:
             shutil.copytree(src, dest)
     workers.merge(gb, student, assignment, result)
+    report.timings[(student, assignment)] = result.get("seconds", 0.0)
     sub = gb.find_submission(assignment, student)
     again = any(g.manual_score is not None for nb in sub.notebooks for g in nb.grades) or not result.get("feedback")
     graded_nb = course / "autograded" / student / assignment / f"{assignment}.ipynb"

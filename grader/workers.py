@@ -32,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 UID_STRIDE = 100            # pytest-xdist gives each test worker a base uid; pools stay clear of them
@@ -105,6 +106,7 @@ def _autograde(main_course, student, assignment):
         if mine.exists():
             shutil.rmtree(mine)
     shutil.copytree(src, _course / "submitted" / student / assignment)
+    started = time.perf_counter()
     result = _api.autograde(assignment, student, force=True, create=True)
     out = {"success": bool(result.get("success")), "log": result.get("log") or "",
            "error": result.get("error") or "", "folder": str(_course / "autograded" / student / assignment)}
@@ -120,6 +122,7 @@ def _autograde(main_course, student, assignment):
             for nb in sub.notebooks}
     feedback = _api.generate_feedback(assignment, student, force=True)
     out["feedback"] = str(_course / "feedback" / student / assignment) if feedback.get("success") else None
+    out["seconds"] = time.perf_counter() - started
     return out
 
 
