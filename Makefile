@@ -1,6 +1,7 @@
 # One-command set-up for students, instructors and CI.
 #   make lab    set up .venv on first use, then open JupyterLab on the course
-#   make test   set up .venv on first use, then run the whole test suite
+#   make test   set up .venv on first use, then run the whole test suite (what CI runs)
+#   make check  the unit tests alone, for the edit-test loop (no notebook run, no class graded)
 #   make bench  the full-size stacked-autoencoder benchmark (minutes; not a test)
 #   make grade / make gradescope / make release   instructors: see README
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test bench assignments grade gradescope release clean
+.PHONY: setup lab test check site bench assignments grade gradescope release clean
 
 setup: $(STAMP)
 
@@ -25,6 +26,9 @@ lab: setup
 
 test: setup
 	$(PY) -m pytest
+
+check: setup
+	$(PY) -m pytest tests -m "not slow" -o addopts="-ra -n auto --dist loadfile"
 
 # Regenerate the student versions in assignments/ from solutions/ (commit the result).
 assignments: setup

@@ -37,8 +37,10 @@ packages = ["dlcourse"]
 README = """\
 # Deep Learning: Techniques and Applications (4) · 深度学习技术与应用（4）
 
-Four lectures and five assignments on losses from maximum likelihood, regularization,
-optimizers, and sparse and stacked autoencoders on MNIST.
+Lectures and assignments on losses from maximum likelihood, regularization,
+optimizers, and sparse and stacked autoencoders on MNIST:
+
+{contents}
 
 ## Set up (once)
 
@@ -59,7 +61,7 @@ installed packages, so no download is needed.
 .venv/bin/jupyter lab                                      # Windows: .venv\\Scripts\\jupyter lab
 ```
 
-- `lectures/`: read and run them in order, 01 to 04. Each keeps the slides' Chinese
+- `lectures/`: read and run them in order. Each keeps the slides' Chinese
   section titles next to the English ones, and has a box saying where it departs
   from the slides and why.
 - `assignments/aN-*/aN-*.ipynb`: your work, one notebook per assignment.
@@ -107,6 +109,22 @@ def student_requirements():
     return "\n\n".join(kept) + "\n"
 
 
+def contents(folder):
+    """The bundle's lectures and assignments as a Markdown list, from the files themselves."""
+    import nbformat
+
+    def title(path):
+        nb = nbformat.read(path, as_version=4)
+        first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+        heading = next((l.lstrip("#").strip() for l in first.splitlines() if l.startswith("#")), path.stem)
+        return heading
+
+    lines = [f"- `lectures/{p.name}`: {title(p)}" for p in sorted((Path(folder) / "lectures").glob("*.ipynb"))]
+    lines += [f"- `assignments/{a}/{a}.ipynb`: {title(Path(folder) / 'assignments' / a / f'{a}.ipynb')}"
+              for a in ASSIGNMENTS]
+    return "\n".join(lines)
+
+
 def _version():
     import tomllib
 
@@ -129,7 +147,7 @@ def build(out):
     shutil.copytree(ROOT / "dlcourse", folder / "dlcourse", ignore=ignore)
     (folder / "requirements.txt").write_text(student_requirements(), encoding="utf-8")
     (folder / "pyproject.toml").write_text(PYPROJECT.format(version=_version()), encoding="utf-8")
-    (folder / "README.md").write_text(README, encoding="utf-8")
+    (folder / "README.md").write_text(README.format(contents=contents(folder)), encoding="utf-8")
     archive = out / "student.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         for f in sorted(folder.rglob("*")):

@@ -20,7 +20,9 @@ import nbformat
 from .assignments import ASSIGNMENTS
 
 FAIL = re.compile(r"^\s*\[FAIL\] [^:]+: (?P<why>.+)$")
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# what varies between students saying the same thing: measured values and line numbers, not the
+# small integers of a formula ("(1 - y)")
+NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?%?|-?\d+e[-+]?\d+|\d+%|(?<=line )\d+")
 TOP = 5
 
 

@@ -50,6 +50,8 @@ from grader.course import ROOT
 from grader.grading import grade, per_test_rows
 from grader.sandbox import SANDBOX_UID
 
+pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
+
 A1, A3 = "a1-mle-losses", "a3-optimizers"
 ADV = ROOT / "tests" / "files" / "adversarial"
 EXPECTED = json.loads((ADV / "expected.json").read_text())

@@ -18,6 +18,8 @@ from grader.course import ROOT
 from grader.gradescope import build
 from conftest import bare_venv
 
+pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
+
 A1 = "a1-mle-losses"
 HIDDEN = ["BEGIN HIDDEN", "grader.checks", "check_", "run_check", "_core.py"]
 

@@ -11,6 +11,8 @@ from grader.assignments import ASSIGNMENTS
 from grader.course import ROOT
 from grader.grading import grade, grade_table, per_test_rows
 
+pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
+
 A1 = "a1-mle-losses"
 HOSTILE = ROOT / "tests" / "files" / "hostile"
 HOSTILE_EXPECTED = json.loads((HOSTILE / "expected.json").read_text())

@@ -14,6 +14,8 @@ from grader.assignments import ASSIGNMENTS
 from grader.grading import grading_notes
 from grader.course import ROOT, generate, nbgrader
 
+pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
+
 ASSIGNMENT_IDS = [a for a in ASSIGNMENTS if (ROOT / "solutions" / a).is_dir()]
 
 

@@ -1,5 +1,6 @@
 """Every committed notebook is clean, plain, and keeps the hidden side hidden."""
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -15,9 +16,12 @@ ALL = sorted(p for d in ("lectures", "solutions", "assignments") for p in (ROOT 
              if ".ipynb_checkpoints" not in p.parts)
 
 
-def test_there_are_four_lectures():
-    assert [p.name for p in LECTURES] == ["01-mle-losses.ipynb", "02-regularization.ipynb",
-                                          "03-optimizers.ipynb", "04-autoencoders.ipynb"]
+def test_lectures_are_named_and_numbered_in_reading_order():
+    """NN-name.ipynb, numbered 01, 02, ... without gaps: the order students read them in (the
+    student bundle, its README and the site list them in this order)."""
+    assert LECTURES
+    for n, path in enumerate(LECTURES, 1):
+        assert re.fullmatch(rf"{n:02d}-[a-z0-9]+(-[a-z0-9]+)*\.ipynb", path.name), path.name
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(ROOT)))

@@ -21,6 +21,8 @@ from grader.course import ROOT
 from grader.release import build
 from conftest import bare_venv
 
+pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
+
 MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
            "grader.", "import grader", "from grader"]
 # The hidden tests' entry points: the check_* functions of grader/checks/.
@@ -78,7 +80,11 @@ def test_the_bundle_has_only_what_students_need(bundle):
     tops = {f.split("/")[0] for f in files}
     assert tops == {"lectures", "assignments", "dlcourse", "README.md", "requirements.txt", "pyproject.toml"}
     assert {f"assignments/{a}/{a}.ipynb" for a in ASSIGNMENTS} <= files
-    assert len([f for f in files if f.startswith("lectures/")]) == 4
+    lectures = {f"lectures/{p.name}" for p in (ROOT / "lectures").glob("*.ipynb")}
+    assert {f for f in files if f.startswith("lectures/")} == lectures and lectures
+    readme = (folder / "README.md").read_text()
+    assert all(f"`{f}`" in readme for f in lectures) and all(f"`assignments/{a}/{a}.ipynb`" in readme
+                                                             for a in ASSIGNMENTS)
     with zipfile.ZipFile(archive) as z:
         assert sorted(z.namelist()) == sorted(f"dl-course/{f}" for f in files)
     reqs = (folder / "requirements.txt").read_text()
@@ -134,9 +140,18 @@ def execute(python, notebook, cwd):
 
 
 @pytest.mark.parametrize("lecture", sorted(p.name for p in (ROOT / "lectures").glob("*.ipynb")))
-def test_the_bundles_lectures_run_in_a_fresh_environment(bundle, student_python, lecture):
+def test_the_bundles_lectures_pass_nbval_in_a_fresh_environment(bundle, student_python, lecture):
+    """Each lecture, as the bundle ships it, executed top to bottom by nbval in the students'
+    environment (not the grader's). This is the lectures' nbval run: pytest's testpaths leave
+    lectures/ out so that each lecture runs once per suite, here, where students run it."""
     folder, _ = bundle
-    assert execute(student_python, folder / "lectures" / lecture, folder / "lectures") == []
+    assert (folder / "lectures" / lecture).read_bytes() == (ROOT / "lectures" / lecture).read_bytes()
+    proc = subprocess.run([str(student_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                           "--nbval-lax", "--nbval-current-env", str(folder / "lectures" / lecture)],
+                          capture_output=True, text=True, cwd=folder / "lectures",
+                          env={**os.environ, "MPLBACKEND": "Agg"}, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", proc.stdout) and " failed" not in proc.stdout, proc.stdout[-2000:]
 
 
 @pytest.mark.parametrize("assignment", list(ASSIGNMENTS))

@@ -19,7 +19,8 @@ from grader.course import ROOT
 
 ROOT_USER = os.geteuid() == 0
 MODES = [m for m in ("bwrap", "uid") if ROOT_USER and (m != "bwrap" or sandbox.isolation() == "bwrap")]
-pytestmark = pytest.mark.skipif(not MODES, reason="the sandbox's layers need Linux and root")
+pytestmark = [pytest.mark.skipif(not MODES, reason="the sandbox's layers need Linux and root"),
+              pytest.mark.slow]         # starts sandboxed kernels and grades: `make test`, not `make check`
 
 
 @pytest.fixture(scope="module")

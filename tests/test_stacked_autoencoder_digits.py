@@ -9,6 +9,8 @@ from dlcourse.data import load_digits
 from grader.reference import softmax_regression as SR
 from grader.reference import stacked_autoencoder as ST
 
+pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
+
 
 @pytest.fixture(scope="module")
 def trained():
