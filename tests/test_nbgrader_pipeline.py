@@ -11,7 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.assignments import ASSIGNMENTS
-from grader.grading import grading_notes
+from grader.grading import grade, grading_notes
 from grader.course import ROOT, generate, nbgrader
 
 pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
@@ -96,16 +96,18 @@ CORPUS = ROOT / "tests" / "files" / "submissions"
 
 
 @pytest.fixture(scope="module")
-def graded_corpus(course):
-    """Every realistic wrong submission, autograded in one batch by nbgrader."""
+def graded_corpus(tmp_path_factory):
+    """Every realistic wrong submission, graded as one class by `python -m grader grade` (nbgrader's
+    Autograde and GenerateFeedback apps in parallel workers). Returns (expected, course folder)."""
     expected = json.loads((CORPUS / "expected.json").read_text())
+    base = tmp_path_factory.mktemp("corpus")
     for key in expected:
         student, assignment = key.split("/")
-        submit(course, student, assignment, CORPUS / f"{student}_{assignment}.ipynb")
-        nbgrader("db", "student", "add", student, root=course)
-    for assignment in {k.split("/")[1] for k in expected}:
-        nbgrader("autograde", assignment, "--force", root=course)
-    return expected
+        (base / "class" / student / assignment).mkdir(parents=True)
+        shutil.copy(CORPUS / f"{student}_{assignment}.ipynb", base / "class" / student / assignment / f"{assignment}.ipynb")
+    report = grade(base / "class", base / "course", progress=False)
+    assert not report.failed and len(report.graded) == len(expected), report.problems
+    return expected, base / "course"
 
 
 def test_corpus_notebooks_look_like_student_work():
@@ -115,7 +117,8 @@ def test_corpus_notebooks_look_like_student_work():
         assert not [m for m in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS") if m in text], path.name
 
 
-def test_corpus_gets_exactly_the_expected_points_and_diagnosis(course, graded_corpus):
+def test_corpus_gets_exactly_the_expected_points_and_diagnosis(graded_corpus):
+    graded_corpus, course = graded_corpus
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for key, exp in graded_corpus.items():
             student, assignment = key.split("/")
@@ -129,10 +132,9 @@ def test_corpus_gets_exactly_the_expected_points_and_diagnosis(course, graded_co
             assert exp["message"] in out, key
 
 
-def test_feedback_shows_the_diagnosis_but_no_hidden_test_code(course, graded_corpus):
+def test_feedback_shows_the_diagnosis_but_no_hidden_test_code(graded_corpus):
     """nbgrader's default feedback leaks hidden tests (#917, #1363); ours must not."""
-    for assignment in {k.split("/")[1] for k in graded_corpus}:
-        nbgrader("generate_feedback", assignment, "--force", root=course)
+    graded_corpus, course = graded_corpus
     for key, exp in graded_corpus.items():
         student, assignment = key.split("/")
         html = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
