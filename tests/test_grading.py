@@ -1,6 +1,7 @@
 """`python -m grader grade` on classes with bad and hostile input, with nbgrader's real commands."""
 import csv
 import json
+import re
 import shutil
 import zipfile
 
@@ -192,3 +193,32 @@ def test_late_submissions_and_the_hand_grading_loop(tmp_path):
     assert "21.0 / 21.0" in feedback.read_text() or "21 / 21" in feedback.read_text()
     assert (course / "autograded" / "ada" / A1 / f"{A1}.ipynb").stat().st_mtime_ns == graded_before
     assert "histogram" in (course / "summary.html").read_text()
+
+
+def test_parallel_workers_grade_as_separate_sandbox_users(tmp_path):
+    """--jobs 2: each worker's kernels run under a uid of their own (never the grader's, never
+    the other worker's), and the class's one gradebook gets both students' scores."""
+    import os
+
+    from grader import sandbox, workers
+
+    if sandbox.isolation() not in ("bwrap", "uid"):
+        pytest.skip("separate uids need root")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for student in ("ada", "bo"):
+        nb = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
+        nb.cells.insert(2, nbformat.v4.new_code_cell("import os\nprint('UID', os.getuid())"))
+        nbformat.write(nb, folder / f"{student}_{A1}.ipynb")
+    course = tmp_path / "course"
+    report = grade(folder, course, progress=False, jobs=2)
+    assert report.jobs == 2 and sorted(report.graded) == [("ada", A1), ("bo", A1)]
+    uids = {}
+    for student in ("ada", "bo"):
+        nb = nbformat.read(course / "autograded" / student / A1 / f"{A1}.ipynb", as_version=4)
+        text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        uids[student] = int(re.search(r"UID (\d+)", text)[1])
+    expected = {sandbox.SANDBOX_UID + workers.UID_STRIDE * (n + 1) for n in range(2)}
+    assert set(uids.values()) == expected and os.getuid() not in expected, uids
+    assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"ada": 19.0, "bo": 19.0}
+    assert not (course / ".workers").exists()            # the workers' folders are gone
