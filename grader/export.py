@@ -11,6 +11,8 @@ the row). This one has the same columns, properly quoted, and:
 - `hand_grading_pending`: the points of written answers nobody has graded by hand yet (they
   count 0 in `score` until someone does; formgrader grades them);
 - `seconds_late`: how late nbgrader found the submission against the assignment's due date.
+
+Times (`duedate`, `timestamp`) are in UTC, as nbgrader stores them.
 """
 import csv
 
@@ -41,10 +43,10 @@ def rows(gradebook, students=(), assignments=()):
             else:
                 pending = sum(g.max_score for nb in sub.notebooks for g in nb.grades
                               if g.cell_type == "markdown" and g.needs_manual_grade and g.manual_score is None)
-                row.update(status="graded", timestamp=sub.timestamp or "", raw_score=sub.score,
-                           late_submission_penalty=sub.late_submission_penalty,
-                           score=max(0.0, sub.score - sub.late_submission_penalty),
-                           hand_grading_pending=pending, seconds_late=sub.total_seconds_late)
+                row.update(status="graded", timestamp=sub.timestamp or "", raw_score=float(sub.score),
+                           late_submission_penalty=float(sub.late_submission_penalty),
+                           score=max(0.0, float(sub.score - sub.late_submission_penalty)),
+                           hand_grading_pending=float(pending), seconds_late=float(sub.total_seconds_late))
             yield row
 
 

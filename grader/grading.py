@@ -1,12 +1,14 @@
-"""Grade a class: nbgrader's real commands, one submission at a time, with a report.
+"""Grade a class with nbgrader's own apps, several submissions at once, with a report.
 
-    python -m grader grade --submissions FOLDER_OR_ZIP [--course DIR] [--force]
+    python -m grader grade --submissions FOLDER_OR_ZIP [--course DIR] [--force] [--jobs N]
     python -m grader grade --sample            (the bundled sample class)
+    python -m grader feedback [--course DIR]   (after hand grading: feedback and grades again)
 
-Submissions come either in nbgrader's layout, FOLDER/<student>/<assignment>/<notebook>.ipynb,
-or as files named <student>_<assignment>.ipynb in a folder or a zip (as learning
-platforms export them). Each submission is checked, then autograded on its own, so a
-broken one costs its student only its own points and the rest of the class is graded.
+Submissions come in nbgrader's layout, FOLDER/<student>/<assignment>/<notebook>.ipynb, or as
+files named as people and learning platforms name them (grader/intake.py: Canvas, Moodle,
+Blackboard, browser copies), in a folder or a zip. Each submission is checked, then autograded
+on its own by one of --jobs isolated workers (grader/workers.py), so a broken one costs its
+student only its own points and the rest of the class is graded.
 Deleted cells are put back, duplicated ones reduced to their last copy, old notebook
 formats upgraded; a cell that kills the kernel, loops past the time limit or floods
 the output costs only itself (grader/preprocessors.py). Every problem becomes one line
@@ -15,8 +17,9 @@ says which isolation this machine gives) and is judged in this process. A submis
 whose grading finished, and which has not changed since, is not graded again; one
 whose grading was interrupted is graded again (an interrupted run can simply be restarted).
 
-Written in the course folder (--course): grades.csv (nbgrader export), tests.csv (one
-row per student and graded cell), feedback/<student>/<assignment>/<assignment>.html.
+Written in the course folder (--course): grades.csv (nbgrader export with grader/export.py's
+columns; times in UTC, as nbgrader stores them), tests.csv (one row per student and graded
+cell), feedback/<student>/<assignment>/<assignment>.html, and summary.html (for staff).
 """
 import contextlib
 import copy
@@ -59,6 +62,7 @@ class Report:
     seconds: float = 0.0
     jobs: int = 1
     isolation: str = ""                             # one line: how student code was confined
+    action: str = "graded"                          # what this run did ("graded", "feedback rebuilt for")
 
     def fail(self, student, assignment, why):
         self.failed[(student, assignment)] = why
@@ -489,6 +493,18 @@ def grade(source, course, force=False, progress=True, timeout=None, jobs=None, a
             bar.update()
         workers.run(course, jobs, list(staged), done)
     bar.close()
+    flagged = [s for s in subs if s.late_flag and (s.student, s.assignment) in report.graded]
+    if flagged:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for s in flagged:
+                sub = gb.find_submission(s.assignment, s.student)
+                if sub.total_seconds_late:
+                    continue
+                why = (f"its time, {s.timestamp:%Y-%m-%d %H:%M} UTC, is not after the due date, "
+                       f"{sub.duedate:%Y-%m-%d %H:%M} UTC" if sub.duedate else "schedule.toml sets no due date")
+                report.problems.append(f"{s.student}/{s.assignment}: the platform marked it late (LATE_ in its "
+                                       f"name), but {why}; check schedule.toml (the due date, and the zone the "
+                                       "export's times are read in)")
     regenerate_feedback(course, redo, report)
     export(course)
     report.seconds = time.perf_counter() - start
@@ -574,7 +590,8 @@ def print_report(report, course, out=None):
     course = Path(course)
     rows = class_rows(course)
     say = lambda *a: print(*a, file=out)        # noqa: E731
-    say(report.isolation)
+    if report.action == "graded":                # the sandbox matters only where notebooks ran
+        say(report.isolation)
     names = [a.split("-")[0] for a in ASSIGNMENTS]
     say(f"\n{'student':<24s}" + "".join(f"{n:>11s}" for n in names) + f"{'total':>10s}")
     marks = set()
@@ -597,10 +614,17 @@ def print_report(report, course, out=None):
               "*": "* written answers not yet graded by hand, counted 0 until they are",
               "L": "L late (see below)"}
     say("(- no submission; " + "; ".join(legend[m] for m in "!*L" if m in marks) + ")" if marks else "(- no submission)")
-    say(f"\ngraded {len(report.graded)} with {report.jobs} worker{'s' * (report.jobs > 1)}, already graded and "
-        f"unchanged {len(report.skipped)}, could not be graded {len(report.failed)}, late {len(report.late)}, "
-        f"problems {len(report.problems)}, in {report.seconds:.0f} s")
-    for title, lines in (("late", report.late), ("problems", report.problems)):
+    late = [f"{student}/{a}: {_duration(float(r['seconds_late']))} late (submitted {str(r['timestamp'])[:16]} UTC, "
+            f"due {str(r['duedate'])[:16]} UTC); penalty {float(r['late_submission_penalty']):g} points"
+            for student, scores in rows for a, r in scores.items() if r["seconds_late"]]
+    if report.action == "graded":
+        say(f"\ngraded {len(report.graded)} with {report.jobs} worker{'s' * (report.jobs > 1)}, already graded and "
+            f"unchanged {len(report.skipped)}, could not be graded {len(report.failed)}, late in the class "
+            f"{len(late)}, problems {len(report.problems)}, in {report.seconds:.0f} s")
+    else:
+        say(f"\n{report.action} {len(report.graded)} submissions from the gradebook (nothing autograded again), "
+            f"late in the class {len(late)}, problems {len(report.problems)}, in {report.seconds:.0f} s")
+    for title, lines in (("late", late), ("problems", report.problems)):
         if lines:
             say(f"{title}:")
             for line in lines:
@@ -625,6 +649,7 @@ def refresh(course):
     regenerate_feedback(course, pairs, report)
     export(course)
     report.graded = pairs
+    report.action = "feedback rebuilt for"
     report.seconds = time.perf_counter() - start
     return report
 

@@ -22,7 +22,6 @@ import datetime as dt
 import os
 import re
 import tempfile
-import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -32,9 +31,9 @@ from .assignments import ASSIGNMENTS
 
 STUDENT = re.compile(r"^[^\W_][\w.-]*$")
 COPY = re.compile(r"^(?P<stem>.*?)(?:\s*\((?P<paren>\d+)\)|-(?P<dash>\d+))$")
-CANVAS = re.compile(r"^(?P<student>[^_]+)_(?P<late>LATE_)?\d+_\d+_(?P<file>.+)$")
+CANVAS = re.compile(r"^(?P<student>[^_]+)_(?P<late>LATE_)?(?P<identity>\d+)_\d+_(?P<file>.+)$")
 BLACKBOARD = re.compile(r"^.+?_(?P<student>[^_]+)_attempt_(?P<when>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)_(?P<file>.+)$")
-MOODLE_FOLDER = re.compile(r"^(?P<student>.+?)_\d+_assignsubmission_file_?$")
+MOODLE_FOLDER = re.compile(r"^(?P<student>.+?)_(?P<identity>\d+)_assignsubmission_file_?$")
 PLAIN = re.compile(r"^(?P<student>.+?)_(?P<file>a\d+-[a-z0-9-]+(?:\s*\(\d+\))?)$")
 RENAMED = re.compile(r"^(?P<student>[^_]+)_(?P<file>.+)$")
 
@@ -48,6 +47,7 @@ class Submission:
     timestamp: dt.datetime | None = None     # aware, UTC
     copy: int = 0                            # the browser's or Canvas's copy number
     late_flag: bool = False                  # the platform marked it late (Canvas's LATE_)
+    identity: str = ""                       # the platform's id for the person (Canvas user, Moodle participant)
 
 
 def slug(name):
@@ -113,13 +113,17 @@ def identify(filename, assignment=None, zone=dt.timezone.utc):
         note = (f"the file name names {named}, but the export is for {assignment}; graded as {assignment}"
                 if assignment and named and named != assignment else "")
         return dict(student=student, assignment=found, copy=copy, timestamp=when, note=note,
-                    late_flag=bool(m.groupdict().get("late")), platform=platform)
+                    late_flag=bool(m.groupdict().get("late")), platform=platform,
+                    identity=m.groupdict().get("identity") or "")
     return ("name is not <student>_<assignment>.ipynb (nor a Canvas, Blackboard or Moodle export name; "
             "grade the export with --assignment if the files do not name the assignment)")
 
 
-def unpack(source, report):
-    """A zip's members in a fresh folder, modification times kept, unsafe paths refused."""
+def unpack(source, report, zone=dt.timezone.utc):
+    """A zip's members in a fresh folder, modification times kept, unsafe paths refused.
+
+    A zip stores times without a zone (the packing machine's clock): they are read in `zone`,
+    the schedule's, never in the zone of the machine that grades."""
     tmp = Path(tempfile.mkdtemp(prefix="submissions-"))
     with zipfile.ZipFile(source) as z:
         for info in z.infolist():
@@ -132,7 +136,7 @@ def unpack(source, report):
                 continue
             target = z.extract(info, tmp)
             if not info.is_dir():
-                stamp = time.mktime(info.date_time + (0, 0, -1))
+                stamp = dt.datetime(*info.date_time, tzinfo=zone).timestamp()
                 os.utime(target, (stamp, stamp))
     return tmp
 
@@ -142,12 +146,12 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
     Everything refused or ignored becomes a line of `report.problems`."""
     source = Path(source)
     if source.is_file() and zipfile.is_zipfile(source):
-        source = unpack(source, report)
+        source = unpack(source, report, zone)
     if not source.is_dir():
         raise FileNotFoundError(f"no submissions folder or zip at {source}")
     found = []
 
-    def flat(entry, shown, student=None):
+    def flat(entry, shown, student=None, identity=""):
         if entry.is_symlink():
             report.problems.append(f"{shown}: a link, not a file; not graded")
             return
@@ -158,7 +162,7 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
                 report.problems.append(f"{shown}: does not name an assignment (grade the export with "
                                        "--assignment to say which); not graded")
                 return
-            found.append(Submission(student, what, entry, copy=copy, timestamp=file_time(entry)))
+            found.append(Submission(student, what, entry, copy=copy, timestamp=file_time(entry), identity=identity))
             return
         what = identify(entry.name, assignment, zone)
         if isinstance(what, str):
@@ -168,7 +172,8 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
             report.problems.append(f"{shown}: unknown assignment {what['assignment']!r}; not graded")
             return
         found.append(Submission(what["student"], what["assignment"], entry, what["note"], copy=what["copy"],
-                                timestamp=what["timestamp"] or file_time(entry), late_flag=what["late_flag"]))
+                                timestamp=what["timestamp"] or file_time(entry), late_flag=what["late_flag"],
+                                identity=what["identity"]))
 
     for entry in sorted(source.iterdir()):
         if entry.name.startswith(".") or entry.name == "__MACOSX":
@@ -184,7 +189,7 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
                 student = slug(moodle["student"])
                 for f in sorted(entry.iterdir()):
                     if f.suffix == ".ipynb":
-                        flat(f, f"{entry.name}/{f.name}", student=student)
+                        flat(f, f"{entry.name}/{f.name}", student=student, identity=moodle["identity"])
                 continue
             if not STUDENT.match(entry.name):
                 report.problems.append(f"{entry.name}/: not a student folder; not graded")
@@ -228,6 +233,17 @@ def _student_folder(entry, adir, found, report, zone):
 
 def latest(found, report):
     """One submission per student and assignment: the latest copy (time, then copy number)."""
+    people = {}
+    for sub in found:
+        people.setdefault((sub.student, sub.assignment), set()).add(sub.identity)
+    for (student, a), ids in people.items():
+        if len(ids - {""}) > 1:            # namesakes: two people the platform tells apart by id
+            report.problems.append(f"{student}/{a}: {len(ids - {''})} different people share this name "
+                                   f"(platform ids {', '.join(sorted(ids - {''}))}); graded as "
+                                   + ", ".join(f"{student}-{i}" for i in sorted(ids - {""})))
+            for sub in found:
+                if sub.student == student and sub.assignment == a and sub.identity:
+                    sub.student = f"{student}-{sub.identity}"
     groups = {}
     for sub in found:
         groups.setdefault((sub.student, sub.assignment), []).append(sub)
@@ -245,7 +261,10 @@ def latest(found, report):
 
 
 def _name(sub):
-    return sub.path.name if sub.path else "an empty folder"
+    if sub.path is None:
+        return "an empty folder"
+    parent = sub.path.parent.name
+    return f"{parent}/{sub.path.name}" if MOODLE_FOLDER.match(parent) else sub.path.name
 
 
 def _when(sub):

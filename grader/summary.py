@@ -46,7 +46,8 @@ def failures(course):
                 for line in (out.get("text") or "").splitlines():
                     m = FAIL.match(line)
                     if m:
-                        seen.add(NUMBER.sub("#", m["why"]).strip()[:300])
+                        why = NUMBER.sub("#", m["why"]).strip()
+                        seen.add(why if len(why) <= 400 else why[:399] + "…")
             found[(assignment, gid)].update(seen)      # a student counts once per sentence
     return found
 

@@ -54,7 +54,7 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     with open(course / "grades.csv") as f:
         rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
     assert rows[("cy", A1)]["status"] == "graded" and float(rows[("cy", A1)]["score"]) == 0.0
-    assert rows[("cy", A1)]["hand_grading_pending"] == "0"
+    assert rows[("cy", A1)]["hand_grading_pending"] == "0.0"
     assert rows[("ada", A1)]["hand_grading_pending"] == "2.0"   # the written answer, not graded yet
     assert float(rows[("eve", A1)]["score"]) == 0.0   # an empty folder was handed in: 0, not "not submitted"
     scores = {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc}
@@ -188,8 +188,10 @@ def test_late_submissions_and_the_hand_grading_loop(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "formgrader" in proc.stdout.lower() and "21.0/21" in proc.stdout
+    assert "feedback rebuilt for 2 submissions" in proc.stdout and "isolation:" not in proc.stdout
+    assert f"ada/{A1}: 1 d 2 h late" in proc.stdout            # the late list comes from the gradebook
     rows = csv_rows()
-    assert rows["ada"]["score"] == "21.0" and rows["ada"]["hand_grading_pending"] == "0"
+    assert rows["ada"]["score"] == "21.0" and rows["ada"]["hand_grading_pending"] == "0.0"
     assert "21.0 / 21.0" in feedback.read_text() or "21 / 21" in feedback.read_text()
     assert (course / "autograded" / "ada" / A1 / f"{A1}.ipynb").stat().st_mtime_ns == graded_before
     assert "histogram" in (course / "summary.html").read_text()
