@@ -151,9 +151,11 @@ def merge(gb, student, assignment, out):
 class Worker:
     """One worker process (`python -m grader.workers FOLDER N BASE_UID`), spoken to in JSON lines."""
 
-    def __init__(self, folder, n, base_uid):
+    def __init__(self, folder, n, base_uid, threads=1):
         self.log = open(Path(folder).parent / f"w{n}.log", "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, str(threads))      # the sandbox passes these on to the kernels
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         self.proc = subprocess.Popen([sys.executable, "-m", "grader.workers", str(folder), str(n), str(base_uid)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
@@ -194,8 +196,11 @@ def run(course, jobs, tasks, on_done):
         todo.put((task, 1))
     results = queue.Queue()
 
+    # the cores shared among the workers' kernels: BLAS threads beyond that only wait for each other
+    threads = max(1, default_jobs() // jobs)
+
     def serve(n):
-        worker = Worker(folders[n], n, sandbox.SANDBOX_UID)
+        worker = Worker(folders[n], n, sandbox.SANDBOX_UID, threads)
         try:
             while True:
                 try:
@@ -205,7 +210,7 @@ def run(course, jobs, tasks, on_done):
                 result = worker.ask({"course": str(course), "student": student, "assignment": assignment})
                 if result is None:                       # the worker died: a fresh one, and one more try
                     worker.close()
-                    worker = Worker(folders[n], n, sandbox.SANDBOX_UID)
+                    worker = Worker(folders[n], n, sandbox.SANDBOX_UID, threads)
                     if attempt == 1:
                         todo.put(((student, assignment), 2))
                         continue

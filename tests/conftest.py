@@ -6,6 +6,12 @@ import os
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _WORKER.startswith("gw") and _WORKER[2:].isdigit():
     os.environ.setdefault("DLCOURSE_SANDBOX_UID", str(64001 + int(_WORKER[2:])))
+    # As many test workers as cores, each with its own kernels: one BLAS thread per process, or
+    # the threads of every process fight for the cores and the suite runs several times slower
+    # (set before NumPy loads; the notebooks' kernels and the sandboxes inherit it).
+    _THREADS = str(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+    for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, _THREADS)
 
 import matplotlib  # noqa: E402
 
