@@ -10,7 +10,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test check site bench assignments grade gradescope release clean
+.PHONY: setup lab test check site feedback bench assignments grade gradescope release clean
 
 setup: $(STAMP)
 
@@ -36,9 +36,14 @@ assignments: setup
 	$(PY) -m grader generate
 	$(PY) tools/clean_notebooks.py --check assignments
 
-# Grade a class: `make grade` grades the bundled sample class; `make grade SUBMISSIONS=dir-or-zip` a real one.
+# Grade a class: `make grade` grades the bundled sample class; `make grade SUBMISSIONS=dir-or-zip` a real one
+# (ASSIGNMENT=a1-... for a platform's export of one assignment, JOBS=N workers, COURSE=dir).
 grade: setup
-	$(PY) -m grader grade $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS),--sample)
+	$(PY) -m grader grade $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS),--sample) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(COURSE),--course $(COURSE))
+
+# After hand grading in formgrader: feedback, grades.csv and the summary again, from the gradebook.
+feedback: setup
+	$(PY) -m grader feedback $(if $(COURSE),--course $(COURSE))
 
 # Gradescope autograder zips, one per assignment, in dist/gradescope/.
 gradescope: setup
