@@ -30,6 +30,7 @@ c.Execute.kernel_name = "python3"
 c.HTMLExporter.sanitize_html = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "grader.preprocessors.NotFinalYet",             # what the total does not include yet; lateness
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.preprocessors.ShortenTestTracebacks",   # a NameError's traceback quotes hidden code
     "grader.preprocessors.EscapeStudentMarkdown",   # no live HTML or script from a student's markdown

@@ -593,7 +593,7 @@ def print_report(report, course, out=None):
     if report.action == "graded":                # the sandbox matters only where notebooks ran
         say(report.isolation)
     names = [a.split("-")[0] for a in ASSIGNMENTS]
-    say(f"\n{'student':<24s}" + "".join(f"{n:>11s}" for n in names) + f"{'total':>10s}")
+    say(f"\n{'student':<24s}" + "".join(f"{n:>11s}" for n in names) + f"{'total':>10s}{'by hand':>10s}")
     marks = set()
     for student, scores in rows:
         cells = []
@@ -609,9 +609,11 @@ def print_report(report, course, out=None):
             marks.update(flags)
             cells.append(cell + flags)
         total = sum(r["score"] for r in scores.values())
-        say(f"{student:<24s}" + "".join(f"{c:>11s}" for c in cells) + f"{total:>10.1f}")
+        waiting = sum(r["hand_grading_pending"] or 0 for r in scores.values())
+        say(f"{student:<24s}" + "".join(f"{c:>11s}" for c in cells) + f"{total:>10.1f}"
+            + (f"{f'+{waiting:g} ?':>10s}" if waiting else ""))
     legend = {"!": "! could not be graded (see the problems below)",
-              "*": "* written answers not yet graded by hand, counted 0 until they are",
+              "*": "* written answers not yet graded by hand, counted 0 until they are (by hand: their points)",
               "L": "L late (see below)"}
     say("(- no submission; " + "; ".join(legend[m] for m in "!*L" if m in marks) + ")" if marks else "(- no submission)")
     late = [f"{student}/{a}: {_duration(float(r['seconds_late']))} late (submitted {str(r['timestamp'])[:16]} UTC, "

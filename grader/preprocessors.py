@@ -33,6 +33,7 @@ import os
 import shutil
 import stat
 
+import nbformat
 import numpy as np
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
@@ -384,6 +385,44 @@ class EscapeStudentMarkdown(NbGraderPreprocessor):
         if cell.cell_type == "markdown" and not utils.is_locked(cell):
             cell.source = cell.source.replace("&", "&amp;").replace("<", "&lt;")
         return cell, resources
+
+
+class NotFinalYet(NbGraderPreprocessor):
+    """Feedback: a note at the top saying what the total does not include yet, and lateness.
+
+    nbgrader's page shows a total in which written answers nobody has graded count 0, with no
+    word about it; a student reading it early would take it as the grade. The note says how
+    many points still wait for hand grading, and how late nbgrader found the submission.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        lines = []
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                sub = gb.find_submission(info["assignment"], info["student"])
+            except MissingEntry:
+                return nb, resources
+            pending = [g for n in sub.notebooks for g in n.grades
+                       if g.cell_type == "markdown" and g.needs_manual_grade and g.manual_score is None]
+            if pending:
+                points = sum(g.max_score for g in pending)
+                lines.append(f"**Not final yet:** {points:g} point{'s' * (points != 1)} of written answers "
+                             "still wait for grading by hand; the total counts them as 0 until then.")
+            if sub.total_seconds_late > 0:
+                hours = sub.total_seconds_late / 3600
+                when = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+                lines.append(f"Submitted {when} after the due date "
+                             f"(late penalty: {sub.late_submission_penalty:g} points).")
+            names = {g.name for g in pending}
+        for cell in nb.cells:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in names:
+                cell.metadata.nbgrader["comment"] = "Not graded yet: a person grades this answer."
+        if lines:
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell("\n\n".join(lines)))
+        return nb, resources
 
 
 class ShortenTestTracebacks(NbGraderPreprocessor):

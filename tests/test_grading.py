@@ -177,6 +177,10 @@ def test_late_submissions_and_the_hand_grading_loop(tmp_path):
     assert rows["ada"]["score"] == "19.0" and rows["ada"]["hand_grading_pending"] == "2.0"
     feedback = course / "feedback" / "ada" / A1 / f"{A1}.html"
     assert "19.0" in feedback.read_text() and "21.0 / 21.0" not in feedback.read_text()
+    assert "Not final yet:" in feedback.read_text() and "Submitted 26.0 hours after the due date" in feedback.read_text()
+    assert "Not graded yet" in feedback.read_text()
+    bo = (course / "feedback" / "bo" / A1 / f"{A1}.html").read_text()
+    assert "Not final yet:" in bo and "after the due date" not in bo
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:           # what formgrader's form does
         g = gb.find_grade("answer_mse_is_mle", A1, A1, "ada")
@@ -193,6 +197,7 @@ def test_late_submissions_and_the_hand_grading_loop(tmp_path):
     rows = csv_rows()
     assert rows["ada"]["score"] == "21.0" and rows["ada"]["hand_grading_pending"] == "0.0"
     assert "21.0 / 21.0" in feedback.read_text() or "21 / 21" in feedback.read_text()
+    assert "Not final yet:" not in feedback.read_text() and "Not graded yet" not in feedback.read_text()
     assert (course / "autograded" / "ada" / A1 / f"{A1}.ipynb").stat().st_mtime_ns == graded_before
     assert "histogram" in (course / "summary.html").read_text()
 
