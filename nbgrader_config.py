@@ -33,7 +33,6 @@ c.GenerateFeedback.preprocessors = [
     "grader.preprocessors.NotFinalYet",             # what the total does not include yet; lateness
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.preprocessors.ShortenTestTracebacks",   # a NameError's traceback quotes hidden code
-    "grader.preprocessors.EscapeStudentMarkdown",   # no live HTML or script from a student's markdown
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
@@ -51,6 +50,7 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "grader.preprocessors.LimitOutputSize",
     "grader.preprocessors.TrustedVerdict",
+    "grader.preprocessors.SanitizeForStaff",        # safe for formgrader and feedback pages to show
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

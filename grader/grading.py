@@ -59,6 +59,7 @@ class Report:
     failed: dict = field(default_factory=dict)      # (student, assignment) -> why it scored 0
     late: list = field(default_factory=list)        # one line each: who, how late, what it cost
     timings: dict = field(default_factory=dict)     # (student, assignment) -> seconds its worker took
+    unpacked: list = field(default_factory=list)    # temporary folders a zip was unpacked into
     seconds: float = 0.0
     jobs: int = 1
     isolation: str = ""                             # one line: how student code was confined
@@ -340,7 +341,8 @@ def quiet_gradebook():
 
 
 def _stage(sub, course, report, force):
-    """Check and repair one submission and put it in submitted/. True if it is to be autograded."""
+    """Check and repair one submission and put it in submitted/. Returns what is graded (the
+    notebook and its time, as text) when it is to be autograded, else False."""
     label = f"{sub.student}/{sub.assignment}"
     try:
         nb = read_submission(sub)
@@ -459,12 +461,20 @@ def grade(source, course, force=False, progress=True, timeout=None, jobs=None, a
     `jobs` workers autograde at once (default: one per core); `assignment` says which assignment
     an export is for when its file names do not; `schedule_file` replaces schedule.toml.
     """
-    from nbgrader.api import Gradebook
-
     start = time.perf_counter()
     jobs = jobs or workers.default_jobs()
     report = Report(isolation=sandbox.describe(), jobs=jobs)
     due, zone = schedule(schedule_file)
+    try:
+        return _grade(source, course, force, progress, timeout, jobs, assignment, due, zone, report, start)
+    finally:
+        for folder in report.unpacked:           # a zip's members, unpacked for this run
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _grade(source, course, force, progress, timeout, jobs, assignment, due, zone, report, start):
+    from nbgrader.api import Gradebook
+
     subs = collect(source, report, assignment=assignment, zone=zone)
     course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs}, due=due)
     changed = protect_grader(course)

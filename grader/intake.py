@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .assignments import ASSIGNMENTS
 
-STUDENT = re.compile(r"^[^\W_][\w.-]*$")
+STUDENT = re.compile(r"^[^\W_][\w.-]*\Z")
 COPY = re.compile(r"^(?P<stem>.*?)(?:\s*\((?P<paren>\d+)\)|-(?P<dash>\d+))$")
 CANVAS = re.compile(r"^(?P<student>[^_]+)_(?P<late>LATE_)?(?P<identity>\d+)_\d+_(?P<file>.+)$")
 BLACKBOARD = re.compile(r"^.+?_(?P<student>[^_]+)_attempt_(?P<when>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)_(?P<file>.+)$")
@@ -48,6 +48,11 @@ class Submission:
     copy: int = 0                            # the browser's or Canvas's copy number
     late_flag: bool = False                  # the platform marked it late (Canvas's LATE_)
     identity: str = ""                       # the platform's id for the person (Canvas user, Moodle participant)
+
+
+def shown(name):
+    """A name as the report prints it: control characters (terminal escapes, newlines) as '?'."""
+    return "".join(c if c.isprintable() else "?" for c in str(name))
 
 
 def slug(name):
@@ -90,7 +95,9 @@ def identify(filename, assignment=None, zone=dt.timezone.utc):
     if not filename.endswith(".ipynb"):
         return "not a notebook"
     stem = filename[:-len(".ipynb")]
-    patterns = [("Blackboard", BLACKBOARD), ("Canvas", CANVAS), ("plain", PLAIN)]
+    # Canvas first: the rest of a Canvas name after its prefix is the student's own file name, which
+    # may imitate another platform's (a Blackboard-looking name there could name another student).
+    patterns = [("Canvas", CANVAS), ("Blackboard", BLACKBOARD), ("plain", PLAIN)]
     if assignment:                                   # <student>_<any name>.ipynb, for this assignment
         patterns.append(("renamed", RENAMED))
     for platform, pattern in patterns:
@@ -109,7 +116,11 @@ def identify(filename, assignment=None, zone=dt.timezone.utc):
             return "no student name in the file name"
         when = None
         if platform == "Blackboard":
-            when = dt.datetime.strptime(m["when"], "%Y-%m-%d-%H-%M-%S").replace(tzinfo=zone).astimezone(dt.timezone.utc)
+            try:
+                when = dt.datetime.strptime(m["when"], "%Y-%m-%d-%H-%M-%S").replace(tzinfo=zone)
+                when = when.astimezone(dt.timezone.utc)
+            except (ValueError, OverflowError):
+                return f"the attempt time {m['when']!r} in the name is not a date"
         note = (f"the file name names {named}, but the export is for {assignment}; graded as {assignment}"
                 if assignment and named and named != assignment else "")
         return dict(student=student, assignment=found, copy=copy, timestamp=when, note=note,
@@ -125,19 +136,24 @@ def unpack(source, report, zone=dt.timezone.utc):
     A zip stores times without a zone (the packing machine's clock): they are read in `zone`,
     the schedule's, never in the zone of the machine that grades."""
     tmp = Path(tempfile.mkdtemp(prefix="submissions-"))
+    getattr(report, "unpacked", []).append(tmp)              # the grader removes it when done
     with zipfile.ZipFile(source) as z:
         for info in z.infolist():
             parts = Path(info.filename).parts
             if info.filename.startswith("/") or ".." in parts:
-                report.problems.append(f"{Path(source).name}: skipped unsafe path {info.filename!r} in the zip")
+                report.problems.append(f"{Path(source).name}: skipped unsafe path {shown(info.filename)!r} in the zip")
                 continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:       # a symbolic link stored in the zip
-                report.problems.append(f"{Path(source).name}: {info.filename} is a link; not graded")
+                report.problems.append(f"{Path(source).name}: {shown(info.filename)} is a link; not graded")
                 continue
-            target = z.extract(info, tmp)
-            if not info.is_dir():
-                stamp = dt.datetime(*info.date_time, tzinfo=zone).timestamp()
-                os.utime(target, (stamp, stamp))
+            try:
+                target = z.extract(info, tmp)
+                if not info.is_dir():
+                    stamp = dt.datetime(*info.date_time, tzinfo=zone).timestamp()
+                    os.utime(target, (stamp, stamp))
+            except (OSError, ValueError, OverflowError) as exc:      # e.g. a file and a folder of one name
+                report.problems.append(f"{Path(source).name}: could not unpack {shown(info.filename)} "
+                                       f"({type(exc).__name__}); not graded")
     return tmp
 
 
@@ -151,25 +167,26 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
         raise FileNotFoundError(f"no submissions folder or zip at {source}")
     found = []
 
-    def flat(entry, shown, student=None, identity=""):
+    def flat(entry, where, student=None, identity=""):
+        where = shown(where)
         if entry.is_symlink():
-            report.problems.append(f"{shown}: a link, not a file; not graded")
+            report.problems.append(f"{where}: a link, not a file; not graded")
             return
         if student is not None:                                # Moodle: the folder names the student
             named, copy = assignment_of(entry.name)
             what = assignment or named
             if what is None:
-                report.problems.append(f"{shown}: does not name an assignment (grade the export with "
+                report.problems.append(f"{where}: does not name an assignment (grade the export with "
                                        "--assignment to say which); not graded")
                 return
             found.append(Submission(student, what, entry, copy=copy, timestamp=file_time(entry), identity=identity))
             return
         what = identify(entry.name, assignment, zone)
         if isinstance(what, str):
-            report.problems.append(f"{shown}: {what}; not graded")
+            report.problems.append(f"{where}: {what}; not graded")
             return
         if what["assignment"] not in ASSIGNMENTS:
-            report.problems.append(f"{shown}: unknown assignment {what['assignment']!r}; not graded")
+            report.problems.append(f"{where}: unknown assignment {what['assignment']!r}; not graded")
             return
         found.append(Submission(what["student"], what["assignment"], entry, what["note"], copy=what["copy"],
                                 timestamp=what["timestamp"] or file_time(entry), late_flag=what["late_flag"],
@@ -179,7 +196,7 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
         if entry.name.startswith(".") or entry.name == "__MACOSX":
             continue
         if entry.is_symlink():    # a link could point at anything the grader can read (a solution...)
-            report.problems.append(f"{entry.name}: a link, not a file or folder; not graded")
+            report.problems.append(f"{shown(entry.name)}: a link, not a file or folder; not graded")
         elif entry.is_file():
             if entry.suffix == ".ipynb":
                 flat(entry, entry.name)
@@ -192,7 +209,7 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
                         flat(f, f"{entry.name}/{f.name}", student=student, identity=moodle["identity"])
                 continue
             if not STUDENT.match(entry.name):
-                report.problems.append(f"{entry.name}/: not a student folder; not graded")
+                report.problems.append(f"{shown(entry.name)}/: not a student folder; not graded")
                 continue
             for adir in sorted(p for p in entry.iterdir() if not p.name.startswith(".")):
                 _student_folder(entry, adir, found, report, zone)
@@ -201,18 +218,18 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
 
 def _student_folder(entry, adir, found, report, zone):
     """nbgrader's layout: <student>/<assignment>/<notebook>.ipynb."""
-    shown = f"{entry.name}/{adir.name}"
+    where = shown(f"{entry.name}/{adir.name}")
     if adir.is_symlink():
-        report.problems.append(f"{shown}: a link, not a folder; not graded")
+        report.problems.append(f"{where}: a link, not a folder; not graded")
         return
     if not adir.is_dir():
         return
     if adir.name not in ASSIGNMENTS:
-        report.problems.append(f"{shown}: unknown assignment; not graded")
+        report.problems.append(f"{where}: unknown assignment; not graded")
         return
     links = sorted(p.name for p in adir.glob("*.ipynb") if p.is_symlink())
     if links:
-        report.problems.append(f"{shown}: {', '.join(links)} is a link, not a file; not graded")
+        report.problems.append(f"{where}: {', '.join(links)} is a link, not a file; not graded")
     notebooks = sorted(p for p in adir.glob("*.ipynb") if not p.is_symlink())
     named = adir / f"{adir.name}.ipynb"
     stamp = adir / "timestamp.txt"
@@ -220,7 +237,7 @@ def _student_folder(entry, adir, found, report, zone):
     if named in notebooks:
         found.append(Submission(entry.name, adir.name, named, timestamp=when or file_time(named)))
         if len(notebooks) > 1:
-            report.problems.append(f"{shown}: graded {named.name}; ignored "
+            report.problems.append(f"{where}: graded {named.name}; ignored "
                                    + ", ".join(p.name for p in notebooks if p != named))
     elif len(notebooks) == 1:
         found.append(Submission(entry.name, adir.name, notebooks[0],
@@ -264,7 +281,7 @@ def _name(sub):
     if sub.path is None:
         return "an empty folder"
     parent = sub.path.parent.name
-    return f"{parent}/{sub.path.name}" if MOODLE_FOLDER.match(parent) else sub.path.name
+    return shown(f"{parent}/{sub.path.name}" if MOODLE_FOLDER.match(parent) else sub.path.name)
 
 
 def _when(sub):

@@ -30,6 +30,7 @@ autograded notebook: error outputs named STOPPED, and TRUNCATED in the text.
 import io
 import json
 import os
+import re
 import shutil
 import stat
 
@@ -374,17 +375,62 @@ class LimitOutputSize(LimitOutput):
         return cell, resources
 
 
-class EscapeStudentMarkdown(NbGraderPreprocessor):
-    """Feedback: HTML in a student's markdown (an answer, or a cell they added) is shown as text.
+SAFE_SCHEMES = {"http", "https", "mailto"}
+LINK = re.compile(r"(\]\(\s*)([^)\s]*)|(^\s*\[[^\]]*\]:\s*)(\S+)", re.M)
+SAFE_MIME = {"text/plain", "image/png", "image/jpeg"}
 
-    nbconvert's sanitize_html cleans outputs, but raw HTML in markdown reaches the page as is,
-    scripts included. The course's own markdown (locked cells) is left alone.
+
+def _safe_link(target):
+    """A link target, or '#blocked' if it names a scheme other than http(s) or mailto."""
+    bare = re.sub(r"[\s\x00-\x1f]", "", target).lower()
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):", bare)
+    return "#blocked" if scheme and scheme[1] not in SAFE_SCHEMES else target
+
+
+def safe_markdown(text):
+    """A student's markdown that renders as text and links only: no tags, no entities that make
+    tags or schemes, no javascript:/data: links."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return LINK.sub(lambda m: (m[1] + _safe_link(m[2])) if m[1] is not None else (m[3] + _safe_link(m[4])), text)
+
+
+class SanitizeForStaff(NbGraderPreprocessor):
+    """Autograde: the graded notebook is made safe to open before anyone opens it.
+
+    Instructors open it in formgrader, whose pages run inside their Jupyter server (a script
+    there can open a terminal with the server's rights), and the feedback pages are made
+    from it. So whatever the student wrote is reduced to what displays as text and pictures:
+    their markdown is escaped (tags shown as text, unsafe link schemes blocked), raw cells lose
+    their format (so no page includes them) and attachments are dropped, outputs keep only
+    plain text, PNG and JPEG (no HTML, SVG,
+    JavaScript or LaTeX), and output metadata (where unquoted attributes hid) is removed.
+    The course's own cells (locked: restored from the release by nbgrader) are left alone.
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "markdown" and not utils.is_locked(cell):
-            cell.source = cell.source.replace("&", "&amp;").replace("<", "&lt;")
+        # every cell's outputs are the student's code's (a locked test cell calls their functions);
+        # the source is theirs unless the cell is a locked one of the course's
+        if not (utils.is_locked(cell) and not utils.is_solution(cell)):
+            self._source(cell)
+        for output in cell.get("outputs", []):
+            if "metadata" in output:
+                output.metadata = NotebookNode()
+            if "data" in output:
+                dropped = sorted(set(output.data) - SAFE_MIME)
+                output.data = NotebookNode({k: v for k, v in output.data.items() if k in SAFE_MIME})
+                if dropped and "text/plain" not in output.data:
+                    output.data["text/plain"] = f"[{', '.join(dropped)} output removed by the grader]"
         return cell, resources
+
+    @staticmethod
+    def _source(cell):
+        cell.pop("attachments", None)
+        if cell.cell_type == "markdown":
+            cell.source = safe_markdown(cell.source)
+        elif cell.cell_type == "raw":       # without a format, a raw cell is not put into HTML at all
+            cell.source = safe_markdown(cell.source)
+            cell.metadata.pop("format", None)
+            cell.metadata.pop("raw_mimetype", None)
 
 
 class NotFinalYet(NbGraderPreprocessor):

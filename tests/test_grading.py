@@ -229,3 +229,42 @@ def test_parallel_workers_grade_as_separate_sandbox_users(tmp_path):
     assert set(uids.values()) == expected and os.getuid() not in expected, uids
     assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"ada": 19.0, "bo": 19.0}
     assert not (course / ".workers").exists()            # the workers' folders are gone
+
+
+def test_what_staff_open_is_inert_whatever_the_student_wrote(tmp_path):
+    """The autograded notebook (what formgrader shows inside the instructor's Jupyter server) and the
+    feedback page carry no live HTML or script from a submission: not from its markdown, a raw
+    cell, an HTML/SVG/JavaScript output, output metadata (unquoted attributes) or a javascript: link;
+    and the course's own scoring is unchanged by it."""
+    nb = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "answer_mse_is_mle")
+    answer.source += ('\n\n<script>fetch("/api/terminals")</script><img src=x onerror="alert(1)">'
+                      "\n[click](javascript:alert(2)) [also](JAVASCRIPT:alert(3)) &#60;b&#62;")
+    nb.cells.insert(2, nbformat.v4.new_raw_cell("<script>alert(4)</script>", metadata={"format": "text/html"}))
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        "from IPython.display import display, HTML, Javascript\n"
+        "display(HTML('<img src=x onerror=alert(5)>'))\n"
+        "display(Javascript('alert(6)'))\n"
+        "display({'image/png': 'iVBORw0KGgo=', 'text/plain': 'png'}, raw=True,\n"
+        "        metadata={'image/png': {'width': '1 onerror=alert(7)'}})\n"
+        "display({'image/svg+xml': '<svg onload=alert(8)></svg>'}, raw=True)"))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    nbformat.write(nb, folder / f"mal_{A1}.ipynb")
+    course = tmp_path / "course"
+    report = grade(folder, course, progress=False)
+    assert report.graded == [("mal", A1)]
+    assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"mal": 19.0}
+    graded = nbformat.read(course / "autograded" / "mal" / A1 / f"{A1}.ipynb", as_version=4)
+    for cell in graded.cells:
+        for out in cell.get("outputs", []):
+            assert set(out.get("data", {})) <= {"text/plain", "image/png", "image/jpeg"} and not out.get("metadata")
+        if cell.cell_type in ("markdown", "raw") and not cell.metadata.get("nbgrader", {}).get("locked"):
+            assert "<" not in cell.source and "javascript:" not in cell.source.lower()
+            assert "format" not in cell.metadata
+    text = nbformat.writes(graded)
+    assert "output removed by the grader" in text and "#blocked" in text
+    feedback = (course / "feedback" / "mal" / A1 / f"{A1}.html").read_text()
+    live = re.compile(r"<script>\s*(?:fetch|alert)|<img[^>]*onerror|<svg[^>]*onload|href=\"\s*javascript:|"
+                      r"<iframe", re.I)
+    assert not live.search(feedback), live.search(feedback)

@@ -160,3 +160,27 @@ def test_namesakes_are_never_merged(tmp_path):
     lines = "\n".join(report.problems)
     assert "2 different people share this name (platform ids 111, 222)" in lines
     assert "2 different people share this name (platform ids 12345, 67890)" in lines
+
+
+def test_a_name_cannot_borrow_another_platforms_pattern_to_name_another_student():
+    """The student chooses the part of a Canvas name after its prefix; a Blackboard-looking
+    name there must not make the file another student's, nor set its time."""
+    got = identify(f"mallory_LATE_222_903_x_victim_attempt_2099-01-01-00-00-00_{A1}.ipynb", assignment=A1)
+    assert got["student"] == "mallory" and got["late_flag"] and got["timestamp"] is None
+
+
+@pytest.mark.parametrize("when", ["2024-13-01-00-00-00", "0001-01-01-00-00-00"])
+def test_a_bad_date_in_one_name_costs_only_that_file(tmp_path, when):
+    _touch(tmp_path / f"Quiz_bob_attempt_{when}_{A1}.ipynb", dt.datetime(2027, 1, 1, tzinfo=UTC))
+    _touch(tmp_path / f"eve_{A1}.ipynb", dt.datetime(2027, 1, 1, tzinfo=UTC))
+    report = Report()
+    assert [s.student for s in collect(tmp_path, report, zone=schedule()[1])] == ["eve"]   # UTC+8: year 0
+    assert any("bob_attempt" in p and "not graded" in p for p in report.problems), report.problems
+
+
+def test_report_lines_never_carry_terminal_control_characters(tmp_path):
+    folder = tmp_path / "Dave Smith_12345_assignsubmission_file_"
+    _touch(folder / "notes\x1b[2K\rFAKE.ipynb", dt.datetime(2027, 1, 1, tzinfo=UTC))
+    report = Report()
+    collect(tmp_path, report)
+    assert report.problems and all(c.isprintable() for p in report.problems for c in p)
