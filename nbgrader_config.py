@@ -16,6 +16,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Grading: a cell that runs longer than this is stopped (an infinite loop costs that cell only).
 c.Execute.timeout = 60
+# A whole notebook's time when graded (all cells, reruns included); cells not started by then score 0.
+c.ResilientExecute.notebook_timeout = 600
 c.Execute.interrupt_on_timeout = True
 # A student who deleted a graded cell gets it back (and its tests run) instead of losing it silently.
 c.OverwriteCells.add_missing_cells = True

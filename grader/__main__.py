@@ -34,6 +34,8 @@ def main(argv=None):
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--timeout", type=int, default=None,
                    help="seconds a cell may run before it is interrupted (default: nbgrader_config.py's 60)")
+    g.add_argument("--notebook-timeout", type=int, default=None,
+                   help="seconds a whole notebook may take (default: nbgrader_config.py's 600)")
     g.add_argument("--jobs", "-j", type=int, default=None,
                    help="notebooks graded at once, each by an isolated worker (default: one per core)")
     g.add_argument("--assignment", choices=list(ASSIGNMENTS), default=None,
@@ -64,7 +66,7 @@ def main(argv=None):
                 ap.error("--jobs must be at least 1")
             report = grade(source, args.course, force=args.force, progress=not args.no_progress,
                            timeout=args.timeout, jobs=args.jobs, assignment=args.assignment,
-                           schedule_file=args.schedule)
+                           schedule_file=args.schedule, notebook_timeout=args.notebook_timeout)
             print_report(report, args.course)
         elif args.command == "feedback":
             from .grading import print_report, refresh

@@ -60,6 +60,7 @@ class Report:
     late: list = field(default_factory=list)        # one line each: who, how late, what it cost
     timings: dict = field(default_factory=dict)     # (student, assignment) -> seconds its worker took
     unpacked: list = field(default_factory=list)    # temporary folders a zip was unpacked into
+    peak_mb: float = 0.0                            # the largest a grading worker process grew to
     seconds: float = 0.0
     jobs: int = 1
     isolation: str = ""                             # one line: how student code was confined
@@ -230,9 +231,10 @@ def grading_notes(path):
         for out in cell.get("outputs", []):
             reason = next((k for k, v in WHY.items() if v == out.get("evalue")), None)
             text = out.get("text", "") or out.get("data", {}).get("text/plain", "")
-            if out.get("ename") == STOPPED and reason == "not run":
+            if out.get("ename") == STOPPED and reason in ("not run", "out of time"):
                 notes.append(f"{cell_name(cell, i)} and every cell after it were not run "
-                             "(too many cells stopped the kernel)")
+                             + ("(too many cells stopped the kernel)" if reason == "not run" else
+                                "(the notebook used up its grading time)"))
                 break
             kind = (reason if out.get("ename") == STOPPED else
                     "interrupted" if out.get("ename") == "CellTimeoutError" else
@@ -246,7 +248,7 @@ def grading_notes(path):
     return lines + notes
 
 
-def prepare_course(course, timeout=None, assignments=None, due=None):
+def prepare_course(course, timeout=None, assignments=None, due=None, notebook_timeout=None):
     """A course folder next to nothing of the student's: the config, and the source and generated
     release of each assignment to grade (`assignments`, default all), nothing else.
 
@@ -264,6 +266,9 @@ def prepare_course(course, timeout=None, assignments=None, due=None):
     config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
     if timeout is not None:
         config += f"\n# Set by `python -m grader grade --timeout`.\nc.Execute.timeout = {int(timeout)}\n"
+    if notebook_timeout is not None:
+        config += (f"\n# Set by `python -m grader grade --notebook-timeout`.\n"
+                   f"c.ResilientExecute.notebook_timeout = {int(notebook_timeout)}\n")
     (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
     wanted = list(ASSIGNMENTS) if assignments is None else sorted(assignments)
     stamp = course / ".generated.json"
@@ -407,6 +412,7 @@ def _finish(gb, course, student, assignment, result, text, report):
             shutil.copytree(src, dest)
     workers.merge(gb, student, assignment, result)
     report.timings[(student, assignment)] = result.get("seconds", 0.0)
+    report.peak_mb = max(report.peak_mb, result.get("peak_mb", 0.0))
     sub = gb.find_submission(assignment, student)
     again = any(g.manual_score is not None for nb in sub.notebooks for g in nb.grades) or not result.get("feedback")
     graded_nb = course / "autograded" / student / assignment / f"{assignment}.ipynb"
@@ -455,7 +461,7 @@ def regenerate_feedback(course, pairs, report):
 
 
 def grade(source, course, force=False, progress=True, timeout=None, jobs=None, assignment=None,
-          schedule_file=None):
+          schedule_file=None, notebook_timeout=None):
     """Grade every submission in `source` inside the course folder `course`. Returns a Report.
 
     `jobs` workers autograde at once (default: one per core); `assignment` says which assignment
@@ -466,17 +472,19 @@ def grade(source, course, force=False, progress=True, timeout=None, jobs=None, a
     report = Report(isolation=sandbox.describe(), jobs=jobs)
     due, zone = schedule(schedule_file)
     try:
-        return _grade(source, course, force, progress, timeout, jobs, assignment, due, zone, report, start)
+        return _grade(source, course, force, progress, (timeout, notebook_timeout), jobs, assignment, due, zone,
+                      report, start)
     finally:
         for folder in report.unpacked:           # a zip's members, unpacked for this run
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _grade(source, course, force, progress, timeout, jobs, assignment, due, zone, report, start):
+def _grade(source, course, force, progress, timeouts, jobs, assignment, due, zone, report, start):
     from nbgrader.api import Gradebook
 
     subs = collect(source, report, assignment=assignment, zone=zone)
-    course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs}, due=due)
+    course = prepare_course(course, timeout=timeouts[0], assignments={s.assignment for s in subs}, due=due,
+                            notebook_timeout=timeouts[1])
     changed = protect_grader(course)
     if changed:
         report.problems.append("made unreadable to other users, for the sandbox's sake: " + ", ".join(changed))

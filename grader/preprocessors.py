@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import stat
+import time
 
 import nbformat
 import numpy as np
@@ -65,6 +66,8 @@ WHY = {
                "loop that catches KeyboardInterrupt?). It was not graded; the notebook was run "
                "again without it.",
     "not run": "not run: too many cells stopped the kernel before this one.",
+    "out of time": "not run: the notebook had used up its grading time before this cell "
+                   "(ResilientExecute.notebook_timeout in nbgrader_config.py).",
 }
 
 
@@ -83,10 +86,18 @@ class ResilientExecute(Execute):
 
     max_restarts = Integer(5, help="Cells that may stop the kernel before the rest is marked not run.") \
         .tag(config=True)
+    max_cell_bytes = Integer(8 * 2**20, help="Output a cell may hold in the grader's memory while it runs; "
+                                             "the rest is dropped as it arrives (LimitOutputSize cuts further).") \
+        .tag(config=True)
+    notebook_timeout = Integer(600, help="Seconds one notebook may take in all (every cell, every rerun); "
+                                         "cells not started by then are marked not run. 0: no limit.") \
+        .tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         assignment = (resources or {}).get("nbgrader", {}).get("assignment")
         self.scratch = sandbox.Scratch(hide=UNAVAILABLE.get(assignment, ()))
+        self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
+        self._kept = {}
         try:
             write_inputs(self.scratch.inputs, assignment)
             self.kernel_manager_class = sandbox.manager_class(self.scratch)
@@ -95,9 +106,27 @@ class ResilientExecute(Execute):
         finally:
             self.scratch.close()
 
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handler, with a cap on what a running cell may pile up in memory here
+        (outside every sandbox limit): past it, outputs are dropped as they arrive."""
+        content = msg.get("content", {})
+        size = (len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+                + sum(len(line) for line in content.get("traceback", [])))
+        kept = self._kept.get(cell_index, 0)
+        if kept + size > self.max_cell_bytes and msg.get("msg_type") != "clear_output":
+            if kept <= self.max_cell_bytes:                 # said once per cell
+                self._kept[cell_index] = self.max_cell_bytes + 1
+                outs.append(NotebookNode(output_type="stream", name="stderr",
+                                         text=f"\n{TRUNCATED} output past {self.max_cell_bytes // 2**20} MB was "
+                                              "dropped while the cell ran\n"))
+            return None
+        self._kept[cell_index] = kept + size
+        return super().output(outs, msg, display_id, cell_index)
+
     def preprocess_cell(self, cell, resources, index):
         gid = autograded_id(cell)
         self._timed_out = False
+        self._kept = {index: 0}
         if gid is not None:
             for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
                 _remove(self.scratch.records / f"{gid}{suffix}")
@@ -133,6 +162,11 @@ class ResilientExecute(Execute):
                         if index in skipped:
                             cell.outputs = [stopped_output(skipped[index])]
                             continue
+                        if self._deadline and time.monotonic() > self._deadline and cell.cell_type == "code":
+                            for later in self.nb.cells[index:]:
+                                if later.cell_type == "code":
+                                    later.outputs = [stopped_output("out of time")]
+                            break
                         self.preprocess_cell(cell, resources, index)
                 except (DeadKernelError, CellTimeoutError) as exc:
                     if index is None:    # the kernel did not even start: nothing of the student's to blame

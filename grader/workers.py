@@ -27,6 +27,7 @@ is reported as not graded. Each worker's log is <course>/.workers/w<N>.log while
 import json
 import os
 import queue
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -123,6 +124,7 @@ def _autograde(main_course, student, assignment):
     feedback = _api.generate_feedback(assignment, student, force=True)
     out["feedback"] = str(_course / "feedback" / student / assignment) if feedback.get("success") else None
     out["seconds"] = time.perf_counter() - started
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024     # this worker's, so far
     return out
 
 

@@ -268,3 +268,38 @@ def test_what_staff_open_is_inert_whatever_the_student_wrote(tmp_path):
     live = re.compile(r"<script>\s*(?:fetch|alert)|<img[^>]*onerror|<svg[^>]*onload|href=\"\s*javascript:|"
                       r"<iframe", re.I)
     assert not live.search(feedback), live.search(feedback)
+
+
+def test_a_notebook_that_stalls_cell_after_cell_is_stopped_at_its_time_budget(tmp_path):
+    """Each cell stays under the per-cell limit, but together they would hold a worker for long:
+    past the notebook's budget the rest is not run (and scores 0), and the report says so."""
+    nb = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
+    for i in range(6):
+        nb.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(2.5)"))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    nbformat.write(nb, folder / f"slow_{A1}.ipynb")
+    course = tmp_path / "course"
+    report = grade(folder, course, progress=False, timeout=5, notebook_timeout=6)
+    assert report.graded == [("slow", A1)]
+    assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"slow": 0.0}
+    assert any("were not run (the notebook used up its grading time)" in p for p in report.problems), report.problems
+    assert report.timings[("slow", A1)] < 60
+
+
+def test_a_flood_of_output_never_piles_up_in_the_grading_worker(tmp_path):
+    """Output is kept in the worker's memory (outside the sandbox's limits) only up to a cap per
+    cell; the rest is dropped as it arrives, and the notebook is graded as usual. (The messages
+    themselves still queue in the worker's socket while they arrive faster than it reads them:
+    the peak is printed, not bounded here.)"""
+    nb = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("for i in range(40):\n    print('x' * 20_000_000)"))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    nbformat.write(nb, folder / f"flood_{A1}.ipynb")
+    course = tmp_path / "course"
+    report = grade(folder, course, progress=False, jobs=1)
+    assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"flood": 19.0}
+    print(f"800 MB printed: the grading worker peaked at {report.peak_mb:.0f} MB")
+    graded = course / "autograded" / "flood" / A1 / f"{A1}.ipynb"
+    assert graded.stat().st_size < 10 * 2**20 and "dropped while the cell ran" in graded.read_text()
