@@ -12,7 +12,8 @@ drawn (seeded) from the corpus: the solutions, the blank releases and the mistak
    cells only record under the grader, so here they call nothing: this leaves out the calls
    the checks make, and favours plain nbgrader;
 3. the students' own code alone: each distinct notebook executed once by nbclient, unconfined,
-   its time counted as often as it appears in the class.
+   as grading runs it (NBGRADER_EXECUTION=autograde), its time counted as often as it appears
+   in the class.
 
 It prints the three times, notebooks per minute, the ratio of (2) to (1), and the grader's
 overhead per notebook beyond the students' own code: (1) x N / notebooks - (3) / notebooks,
@@ -23,6 +24,7 @@ CPU-seconds of a worker per notebook. Targets on a 2-core machine: ratio >= 2, o
 It takes long at full size (about an hour on 2 cores); --students 10 gives a first look.
 """
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -80,10 +82,13 @@ def plain_nbgrader(class_dir, work):
 def own_code(drawn):
     """Seconds the students' code takes, unconfined: each distinct notebook run once, times its count."""
     total = 0.0
+    # as graded: NBGRADER_EXECUTION=autograde makes the notebooks skip their demonstration training
+    env = {**os.environ, "NBGRADER_EXECUTION": "autograde"}
     for path, count in drawn.items():
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
-        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True).execute(cwd=str(path.parent))
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
         total += (time.perf_counter() - start) * count
     return total
 
