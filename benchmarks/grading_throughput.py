@@ -36,9 +36,9 @@ import nbformat
 from nbclient import NotebookClient
 
 from grader import workers
-from grader.assignments import ASSIGNMENTS
+from grader.assignments import ASSIGNMENTS, schedule
 from grader.course import ROOT, generate, nbgrader
-from grader.grading import grade
+from grader.grading import grade, prepare_course
 
 CORPUS = ROOT / "tests" / "files" / "submissions"
 
@@ -106,6 +106,7 @@ def main():
         print(f"{args.students} students x {len(ASSIGNMENTS)} assignments = {n} notebooks, "
               f"drawn from {len(drawn)} distinct ones; {args.jobs} workers", flush=True)
 
+        prepare_course(work / "course", due=schedule()[0])      # generation is not timed (nor for nbgrader)
         report = grade(work / "class", work / "course", progress=True, jobs=args.jobs)
         ours = report.seconds
         bad = len(report.failed)
