@@ -35,6 +35,7 @@ c.GenerateFeedback.preprocessors = [
     "grader.preprocessors.NotFinalYet",             # what the total does not include yet; lateness
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.preprocessors.ShortenTestTracebacks",   # a NameError's traceback quotes hidden code
+    "grader.preprocessors.EscapeStudentMarkdown",   # second line of defence (SanitizeForStaff is the first)
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

@@ -467,6 +467,20 @@ class SanitizeForStaff(NbGraderPreprocessor):
             cell.metadata.pop("raw_mimetype", None)
 
 
+class EscapeStudentMarkdown(NbGraderPreprocessor):
+    """Feedback, a second line of defence: any '<' left in a student's markdown is shown as text.
+
+    SanitizeForStaff has already made the autograded notebook inert; this keeps feedback safe for
+    a notebook autograded before it existed. Escaping '<' alone is idempotent ("&lt;" holds no
+    '<'), so an already sanitized notebook is unchanged.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type in ("markdown", "raw") and not utils.is_locked(cell):
+            cell.source = cell.source.replace("<", "&lt;")
+        return cell, resources
+
+
 class NotFinalYet(NbGraderPreprocessor):
     """Feedback: a note at the top saying what the total does not include yet, and lateness.
 
