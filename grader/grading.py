@@ -57,7 +57,7 @@ class Report:
     skipped: list = field(default_factory=list)     # already graded, unchanged
     problems: list = field(default_factory=list)    # one line each
     failed: dict = field(default_factory=dict)      # (student, assignment) -> why it scored 0
-    late: list = field(default_factory=list)        # one line each: who, how late, what it cost
+    late: list = field(default_factory=list)        # this run's late submissions, a line each (late_lines)
     timings: dict = field(default_factory=dict)     # (student, assignment) -> seconds its worker took
     unpacked: list = field(default_factory=list)    # temporary folders a zip was unpacked into
     peak_mb: float = 0.0                            # the largest a grading worker process grew to
@@ -418,15 +418,17 @@ def _finish(gb, course, student, assignment, result, text, report):
     graded_nb = course / "autograded" / student / assignment / f"{assignment}.ipynb"
     report.graded.append((student, assignment))
     report.problems.extend(f"{label}: {note}" for note in grading_notes(graded_nb))
-    late = sub.total_seconds_late
-    if late > 0:
-        penalty = sum(nb.late_submission_penalty or 0 for nb in sub.notebooks)
-        report.late.append(f"{label}: {_duration(late)} late (submitted {sub.timestamp:%Y-%m-%d %H:%M} UTC, due "
-                           f"{sub.duedate:%Y-%m-%d %H:%M} UTC); penalty {penalty:g} points")
     marker = done_marker(course, student, assignment)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"sha256": _digest(text)}), encoding="utf-8")
     return again
+
+
+def late_lines(rows):
+    """One line per late submission of the class (rows: class_rows), as the report prints them."""
+    return [f"{student}/{a}: {_duration(float(r['seconds_late']))} late (submitted {str(r['timestamp'])[:16]} UTC, "
+            f"due {str(r['duedate'])[:16]} UTC); penalty {float(r['late_submission_penalty']):g} points"
+            for student, scores in rows for a, r in scores.items() if r["seconds_late"]]
 
 
 def _duration(seconds):
@@ -472,19 +474,19 @@ def grade(source, course, force=False, progress=True, timeout=None, jobs=None, a
     report = Report(isolation=sandbox.describe(), jobs=jobs)
     due, zone = schedule(schedule_file)
     try:
-        return _grade(source, course, force, progress, (timeout, notebook_timeout), jobs, assignment, due, zone,
-                      report, start)
+        return _grade(source, course, report, start, force=force, progress=progress, timeout=timeout,
+                      notebook_timeout=notebook_timeout, jobs=jobs, assignment=assignment, due=due, zone=zone)
     finally:
         for folder in report.unpacked:           # a zip's members, unpacked for this run
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _grade(source, course, force, progress, timeouts, jobs, assignment, due, zone, report, start):
+def _grade(source, course, report, start, force, progress, timeout, notebook_timeout, jobs, assignment, due, zone):
     from nbgrader.api import Gradebook
 
     subs = collect(source, report, assignment=assignment, zone=zone)
-    course = prepare_course(course, timeout=timeouts[0], assignments={s.assignment for s in subs}, due=due,
-                            notebook_timeout=timeouts[1])
+    course = prepare_course(course, timeout=timeout, assignments={s.assignment for s in subs}, due=due,
+                            notebook_timeout=notebook_timeout)
     changed = protect_grader(course)
     if changed:
         report.problems.append("made unreadable to other users, for the sandbox's sake: " + ", ".join(changed))
@@ -524,6 +526,9 @@ def _grade(source, course, force, progress, timeouts, jobs, assignment, due, zon
                                        f"name), but {why}; check schedule.toml (the due date, and the zone the "
                                        "export's times are read in)")
     regenerate_feedback(course, redo, report)
+    graded = set(report.graded)
+    report.late = late_lines([(s, {a: r for a, r in scores.items() if (s, a) in graded})
+                              for s, scores in class_rows(course)])
     export(course)
     report.seconds = time.perf_counter() - start
     return report
@@ -634,9 +639,7 @@ def print_report(report, course, out=None):
               "*": "* written answers not yet graded by hand, counted 0 until they are (by hand: their points)",
               "L": "L late (see below)"}
     say("(- no submission; " + "; ".join(legend[m] for m in "!*L" if m in marks) + ")" if marks else "(- no submission)")
-    late = [f"{student}/{a}: {_duration(float(r['seconds_late']))} late (submitted {str(r['timestamp'])[:16]} UTC, "
-            f"due {str(r['duedate'])[:16]} UTC); penalty {float(r['late_submission_penalty']):g} points"
-            for student, scores in rows for a, r in scores.items() if r["seconds_late"]]
+    late = late_lines(rows)
     if report.action == "graded":
         say(f"\ngraded {len(report.graded)} with {report.jobs} worker{'s' * (report.jobs > 1)}, already graded and "
             f"unchanged {len(report.skipped)}, could not be graded {len(report.failed)}, late in the class "

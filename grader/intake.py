@@ -136,7 +136,7 @@ def unpack(source, report, zone=dt.timezone.utc):
     A zip stores times without a zone (the packing machine's clock): they are read in `zone`,
     the schedule's, never in the zone of the machine that grades."""
     tmp = Path(tempfile.mkdtemp(prefix="submissions-"))
-    getattr(report, "unpacked", []).append(tmp)              # the grader removes it when done
+    report.unpacked.append(tmp)                               # the grader removes it when done
     with zipfile.ZipFile(source) as z:
         for info in z.infolist():
             parts = Path(info.filename).parts

@@ -51,3 +51,45 @@ def bare_venv(path):
                            capture_output=True, text=True)
     assert "No module named 'grader'" in probe.stderr, probe.stderr      # the repository is out of sight
     return python, site
+
+
+def run_autograder(tmp_path, autograder_zip, bare_python, assignment, files=None, links=None):
+    """Gradescope's life of one submission, in an /autograder-shaped folder under tmp_path: the zip
+    unpacked as source/, setup.sh's last step (the assignment generated once, at image build), then
+    run_autograder on submission/ holding `files` {name: bytes} and `links` {name: path relative to
+    the autograder root}. Asserts run_autograder did not generate the assignment again.
+    Returns (results dict, path of results.json, run_autograder's stdout)."""
+    import json
+    import zipfile
+
+    python, site = bare_python
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder_zip) as z:
+        z.extractall(root / "source")
+        for name in ("run_autograder", "setup.sh"):        # zipfile does not restore modes; Gradescope does
+            assert (z.getinfo(name).external_attr >> 16) & 0o111, f"{name} is not executable in the zip"
+            os.chmod(root / "source" / name, 0o755)
+    # What setup.sh's `pip install -e /autograder/source` leaves behind: the source on the path.
+    with open(os.path.join(site, "autograder_source.pth"), "w") as f:
+        f.write(str(root / "source") + "\n")
+    (root / "submission").mkdir()
+    for name, content in (files or {}).items():
+        (root / "submission" / name).write_bytes(content)
+    for name, target in (links or {}).items():
+        os.symlink(root / target, root / "submission" / name)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python),
+               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")   # alembic
+    assert "--prepare-only" in (root / "source" / "setup.sh").read_text()
+    prepare = subprocess.run([str(python), "-m", "grader", "gradescope-run", assignment, "--root", str(root),
+                              "--prepare-only"], cwd=root / "source", env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert prepare.returncode == 0, prepare.stdout + prepare.stderr
+    release = root / "work" / "course" / "assignments" / assignment / f"{assignment}.ipynb"
+    built = release.stat().st_mtime_ns
+    proc = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert release.stat().st_mtime_ns == built, "run_autograder generated the assignment again"
+    path = root / "results" / "results.json"
+    return json.loads(path.read_text()), path, proc.stdout

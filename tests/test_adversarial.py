@@ -33,12 +33,9 @@ import py_compile
 import re
 import resource
 import secrets
-import subprocess
-import sys
 import sysconfig
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -420,29 +417,9 @@ def bare_python(tmp_path_factory):
 
 
 def _run_autograder(tmp_path, autograder_zip, bare_python, files=None, links=None):
-    """tests/test_gradescope.py's run_autograder, which can also put symlinks in the submission:
-    links maps a name in /autograder/submission to a path relative to the autograder root."""
-    python, site = bare_python
-    root = tmp_path / "autograder"
-    (root / "source").mkdir(parents=True)
-    with zipfile.ZipFile(autograder_zip) as z:
-        z.extractall(root / "source")
-    with open(os.path.join(site, "autograder_source.pth"), "w") as f:
-        f.write(str(root / "source") + "\n")
-    for name in ("run_autograder", "setup.sh"):
-        os.chmod(root / "source" / name, 0o755)
-    (root / "submission").mkdir()
-    for name, content in (files or {}).items():
-        (root / "submission" / name).write_bytes(content)
-    for name, target in (links or {}).items():
-        os.symlink(root / target, root / "submission" / name)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python),
-               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    path = root / "results" / "results.json"
-    return json.loads(path.read_text()), path, proc.stdout
+    from conftest import run_autograder
+
+    return run_autograder(tmp_path, autograder_zip, bare_python, A1, files=files, links=links)
 
 
 GRADESCOPE = ("daemon", "inputs-and-encode", "symlink-to-solution")

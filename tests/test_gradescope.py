@@ -5,10 +5,7 @@ bash with a Python that sees the installed third-party packages but not this
 repository's own `grader` and `dlcourse`: everything the course needs must come from
 the zip (setup.sh's pip install is the one step not run here; it needs the network).
 """
-import json
-import os
 import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -17,6 +14,7 @@ from grader.assignments import ASSIGNMENTS
 from grader.course import ROOT
 from grader.gradescope import build
 from conftest import bare_venv
+from conftest import run_autograder as run_shared
 
 pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
 
@@ -36,37 +34,8 @@ def bare_python(tmp_path_factory, autograder_zip):
 
 
 def run_autograder(tmp_path, autograder_zip, bare_python, submission_files):
-    python, site = bare_python
-    root = tmp_path / "autograder"
-    (root / "source").mkdir(parents=True)
-    with zipfile.ZipFile(autograder_zip) as z:
-        z.extractall(root / "source")
-    # What setup.sh's `pip install -e /autograder/source` leaves behind: the source on the path.
-    with open(os.path.join(site, "autograder_source.pth"), "w") as f:
-        f.write(str(root / "source") + "\n")
-    for name in ("run_autograder", "setup.sh"):            # zipfile does not restore modes; Gradescope does
-        info = zipfile.ZipFile(autograder_zip).getinfo(name)
-        assert (info.external_attr >> 16) & 0o111, f"{name} is not executable in the zip"
-        os.chmod(root / "source" / name, 0o755)
-    (root / "submission").mkdir()
-    for name, content in submission_files.items():
-        (root / "submission" / name).write_bytes(content)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=str(python),
-               PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")   # alembic
-    # setup.sh's last step, at image build time: the assignment is generated once, here
-    prepare = subprocess.run([str(python), "-m", "grader", "gradescope-run", A1, "--root", str(root),
-                              "--prepare-only"], cwd=root / "source", env=env, capture_output=True, text=True,
-                             timeout=600)
-    assert prepare.returncode == 0, prepare.stdout + prepare.stderr
-    assert "--prepare-only" in (root / "source" / "setup.sh").read_text()
-    release = root / "work" / "course" / "assignments" / A1 / f"{A1}.ipynb"
-    built = release.stat().st_mtime_ns
-    proc = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert release.stat().st_mtime_ns == built, "run_autograder generated the assignment again"
-    text = (root / "results" / "results.json").read_text()
-    return json.loads(text), text, proc.stdout
+    result, path, stdout = run_shared(tmp_path, autograder_zip, bare_python, A1, files=submission_files)
+    return result, path.read_text(), stdout
 
 
 def test_the_zip_holds_what_grading_needs_and_only_this_assignment(autograder_zip):
