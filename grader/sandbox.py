@@ -49,6 +49,7 @@ from jupyter_client.manager import AsyncKernelManager
 SANDBOX_UID = int(os.environ.get("DLCOURSE_SANDBOX_UID", "64000"))
 
 TMP_BYTES = 512 * 2**20                       # each of the sandbox's in-memory /tmp and home
+SCRATCH_BYTES = 1 * 2**30                     # its records and sockets (and, in uid mode, its home) together
 LIMITS = {                                    # per kernel; a notebook that needs more is not a course notebook
     resource.RLIMIT_AS: 6 * 2**30,            # address space, bytes
     resource.RLIMIT_CPU: 1800,                # CPU seconds (wall time per cell: nbgrader_config's timeout)
@@ -142,6 +143,9 @@ def describe():
     """One line for the top of a grading report: which isolation, and what it does not protect."""
     mode = isolation()
     why = "".join(f" (no {m}: {reason})" for m, reason in _WHY_NOT.items() if m != mode)
+    if mode in ("bwrap", "uid") and not scratch_in_memory():
+        why += (" (its scratch folder is on this machine's disk, bounded per file only: mounting an "
+                "in-memory file system is not allowed here)")
     return f"isolation: {mode} - " + DESCRIPTION[mode].format(uid=SANDBOX_UID) + why
 
 
@@ -211,9 +215,14 @@ class Scratch:
         self.base = Path(tempfile.mkdtemp(prefix="dlc-"))
         os.chmod(self.base, 0o711)
         self.inputs = self._dir("inputs", own=False)
-        self.work = self._dir("work")
-        self.records = self._dir("records")
-        self.run = self._dir("run")
+        # What the kernel may write outside its sandbox's own in-memory /tmp lies on one in-memory
+        # file system of SCRATCH_BYTES, where the machine lets root mount one: however many files a
+        # notebook writes there, the grading machine's disk does not fill up.
+        self.own = self._dir("own", own=False)
+        self.mounted = self.separate_uid and _mount_tmpfs(self.own, SCRATCH_BYTES)
+        self.work = self._dir("own/work")
+        self.records = self._dir("own/records")
+        self.run = self._dir("own/run")
 
     def _blocker(self):
         """A package folder whose __init__ raises ImportError (an empty folder would import as a namespace)."""
@@ -340,7 +349,38 @@ class Scratch:
                     break
                 except OSError:
                     time.sleep(0.05)
+        if self.mounted:
+            _unmount(self.own)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _mount_tmpfs(path, size):
+    """Mount an in-memory file system of `size` bytes on `path` (root only); False where not allowed."""
+    try:
+        return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0711,nosuid,nodev",
+                               "dlcourse-scratch", str(path)], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _unmount(path):
+    # lazy: a process still holding a file there (none should be left) cannot keep it mounted
+    subprocess.run(["umount", "--lazy", str(path)], capture_output=True, timeout=30)
+
+
+@functools.lru_cache(maxsize=None)
+def scratch_in_memory():
+    """Can this machine give each notebook's scratch folder a bounded in-memory file system?"""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    probe = Path(tempfile.mkdtemp(prefix="dlc-probe-"))
+    try:
+        if _mount_tmpfs(probe, 2**20):
+            _unmount(probe)
+            return True
+        return False
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
 
 
 def sweep_shared_folders(folders=("/tmp", "/var/tmp", "/dev/shm")):

@@ -172,6 +172,40 @@ def test_resource_limits_hold(mode):
     assert nproc == sandbox.LIMITS[sandbox.resource.RLIMIT_NPROC] and cpu == sandbox.LIMITS[sandbox.resource.RLIMIT_CPU]
 
 
+def test_what_it_writes_outside_its_sandbox_is_bounded_and_never_on_the_disk(mode, monkeypatch):
+    """Records, sockets and (uid mode) home lie on one in-memory file system per notebook: a
+    notebook writing file after file there stops at SCRATCH_BYTES, and none of it is on a disk."""
+    if not sandbox.scratch_in_memory():
+        pytest.skip("this machine does not let root mount an in-memory file system")
+    monkeypatch.setattr(sandbox, "SCRATCH_BYTES", 64 * 2**20)
+    scratch = sandbox.Scratch(mode)
+    try:
+        mounts = {line.split()[1]: line.split()[2] for line in Path("/proc/mounts").read_text().splitlines()}
+        assert mounts.get(str(scratch.own)) == "tmpfs"
+        proc = sandbox.run_in_sandbox(scratch, [sys.executable, "-c", textwrap.dedent("""
+            import os
+            total, chunk = 0, b"x" * 2**20
+            for folder in (os.environ["DLCOURSE_RECORD_DIR"], os.environ["HOME"]):
+                try:
+                    for i in range(400):
+                        with open(os.path.join(folder, f"fill{i}"), "wb") as f:
+                            for _ in range(8):
+                                f.write(chunk); f.flush(); total += len(chunk)
+                except OSError as exc:
+                    print("STOPPED", folder == os.environ["HOME"], exc.errno)
+            print("TOTAL", total)
+        """)])
+        assert proc.returncode == 0, proc.stderr
+        total = int(proc.stdout.split("TOTAL")[1])
+        assert "STOPPED False" in proc.stdout                # the records folder filled up
+        assert total <= 64 * 2**20 + (sandbox.TMP_BYTES if mode == "bwrap" else 0) + 2**20
+        assert sum(f.stat().st_size for f in scratch.records.iterdir()) <= 64 * 2**20
+    finally:
+        scratch.close()
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    assert str(scratch.own) not in mounts and not scratch.base.exists()
+
+
 def test_the_report_says_which_isolation_was_used():
     line = sandbox.describe()
     assert line.startswith(f"isolation: {sandbox.isolation()} - ")
