@@ -34,11 +34,14 @@ import re
 import shutil
 import stat
 import time
+from queue import Empty
 
 import nbformat
 import numpy as np
+import zmq
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from traitlets import Integer
 
@@ -130,7 +133,26 @@ class ResilientExecute(Execute):
         if gid is not None:
             for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
                 _remove(self.scratch.records / f"{gid}{suffix}")
-        out = super().preprocess_cell(cell, resources, index)
+        try:
+            out = super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError:
+            if self._timed_out:
+                raise                  # the cell outlived its time limit: _run deals with it
+            # The kernel replied (the cell ran to its end) but its output did not all arrive within
+            # iopub_timeout; nbgrader's Execute would give up on the cell for that.
+            out = cell, resources
+            if not self._iopub_closed():
+                cell.outputs.append(NotebookNode(output_type="stream", name="stderr",
+                                                 text="\n(some of this cell's output arrived too late to be kept)\n"))
+        if self._iopub_closed():
+            # The kernel sent a message larger than the grader accepts (sandbox.MAX_MESSAGE_BYTES),
+            # and ZeroMQ closed the output channel for good: open it again, or every later cell
+            # would run without output.
+            cell.outputs.append(NotebookNode(
+                output_type="stream", name="stderr",
+                text=f"\n{TRUNCATED} output was dropped: one message of more than "
+                     f"{sandbox.MAX_MESSAGE_BYTES // 2**20} MB (print less at a time)\n"))
+            self._reconnect_iopub()
         if gid is not None:
             self.records[gid] = take_record(self.scratch.records, gid)
         for output in cell.get("outputs", []):
@@ -140,6 +162,51 @@ class ResilientExecute(Execute):
             if ename in RESERVED and not (ename == "CellTimeoutError" and self._timed_out):
                 output.ename = f"{ename} (raised by the notebook)"
         return out
+
+    def _watch_iopub(self):
+        """Watch the output channel for the disconnection an oversized message causes."""
+        self._iopub_monitor_socket = self.kc.iopub_channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._iopub_monitor = zmq.Socket.shadow(self._iopub_monitor_socket.underlying)   # polled between cells
+
+    def _unwatch_iopub(self):
+        monitor, self._iopub_monitor = getattr(self, "_iopub_monitor", None), None
+        if monitor is not None:
+            try:
+                self.kc.iopub_channel.socket.disable_monitor()
+            except zmq.ZMQError:
+                pass
+            self._iopub_monitor_socket.close(linger=0)
+
+    def _iopub_closed(self):
+        """Has the output channel been disconnected since it was last (re)connected?"""
+        monitor = getattr(self, "_iopub_monitor", None)
+        return monitor is not None and bool(monitor.poll(0))
+
+    async def _async_reconnect_iopub(self):
+        while self._iopub_closed():
+            self._iopub_monitor.recv_multipart()
+        socket = self.kc.iopub_channel.socket
+        url = self.kc._make_url("iopub")
+        try:
+            socket.disconnect(url)
+        except zmq.ZMQError:
+            pass
+        socket.connect(url)
+        # Connected again once a status message for a request of ours arrives (as jupyter_client's
+        # wait_for_ready does); whatever the kernel sent in between is gone.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            msg_id = self.kc.kernel_info()
+            try:
+                while True:
+                    msg = await self.kc.get_iopub_msg(timeout=0.5)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        return True
+            except Empty:
+                continue
+        return False
+
+    _reconnect_iopub = run_sync(_async_reconnect_iopub)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._timed_out = True                    # the CellTimeoutError output that follows is nbclient's
@@ -156,6 +223,7 @@ class ResilientExecute(Execute):
             index = failure = None
             with self.setup_kernel():
                 try:
+                    self._watch_iopub()
                     info = self.wait_for_reply(self.kc.kernel_info())
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
                     for index, cell in enumerate(self.nb.cells):
@@ -173,6 +241,8 @@ class ResilientExecute(Execute):
                         raise
                     failure = "died" if isinstance(exc, DeadKernelError) else "timeout"
                     self.shutdown_kernel = "immediate"      # a kernel that ignores interrupts is killed
+                finally:
+                    self._unwatch_iopub()
             self.scratch.kill_leftovers()
             if failure is None:
                 break

@@ -43,6 +43,8 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 
 #: The unprivileged uid (and gid) submissions run as; no account is needed for it.
@@ -463,6 +465,10 @@ def protect(*paths):
     return changed
 
 
+MAX_MESSAGE_BYTES = 16 * 2**20     # one message from the kernel (a cell keeps at most 8 MB of output)
+RECEIVE_QUEUE = 16                 # messages waiting unread in the grader, per socket
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in `self.scratch` (set before start_kernel)."""
 
@@ -477,6 +483,20 @@ class SandboxKernelManager(AsyncKernelManager):
         self.ip = str(run / "kernel")
         self.connection_file = str(run / "kernel.json")
         self.run_dir = run
+
+    def client(self, **kwargs):
+        """The grader's connection to the kernel, with a bound on what the kernel can make it hold:
+        a message larger than MAX_MESSAGE_BYTES closes the connection to it (the kernel is the
+        sender: nothing of an honest notebook's is that large), and at most RECEIVE_QUEUE messages
+        wait unread per socket (past that they wait in the kernel's own memory, under its limits,
+        or are dropped). Without this a notebook printing as fast as it can grew the grading
+        process by gigabytes while the cell ran."""
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+        client = super().client(context=context, **kwargs)
+        client._created_context = True              # destroyed with the client
+        return client
 
     @property
     def kernel_spec(self):

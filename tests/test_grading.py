@@ -289,20 +289,25 @@ def test_a_notebook_that_stalls_cell_after_cell_is_stopped_at_its_time_budget(tm
 
 def test_a_flood_of_output_never_piles_up_in_the_grading_worker(tmp_path):
     """Output is kept in the worker's memory (outside the sandbox's limits) only up to a cap per
-    cell; the rest is dropped as it arrives, and the notebook is graded as usual. (The messages
-    themselves still queue in the worker's socket while they arrive faster than it reads them:
-    the peak is printed, not bounded here.)"""
+    cell, and a message larger than the grader accepts closes the output channel, which is
+    opened again for the next cell: 300 MB printed fast (the kernel sends it in messages of
+    tens of MB, which before this grew the worker by more than 1.5 GB) leaves the worker small,
+    the notebook graded as usual and the next cells' output intact."""
     nb = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
-    # 80 MB, ten times the per-cell cap, printed fast enough to finish well inside the cell's time
-    # limit on a busy machine (800 MB sometimes did not, and the cell was then skipped instead)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("for i in range(40):\n    print('x' * 2_000_000)"))
+    nb.cells.insert(2, nbformat.v4.new_code_cell("for i in range(150):\n    print('x' * 2_000_000)"))
     folder = tmp_path / "export"
     folder.mkdir()
     nbformat.write(nb, folder / f"flood_{A1}.ipynb")
     course = tmp_path / "course"
     report = grade(folder, course, progress=False, jobs=1)
     assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"flood": 19.0}
-    print(f"80 MB printed: the grading worker peaked at {report.peak_mb:.0f} MB")
+    print(f"300 MB printed: the grading worker peaked at {report.peak_mb:.0f} MB")
+    assert report.peak_mb < 600
     assert not [p for p in report.problems if "stopped the kernel" in p or "time limit" in p], report.problems
-    graded = course / "autograded" / "flood" / A1 / f"{A1}.ipynb"
-    assert graded.stat().st_size < 10 * 2**20 and "dropped while the cell ran" in graded.read_text()
+    path = course / "autograded" / "flood" / A1 / f"{A1}.ipynb"
+    assert path.stat().st_size < 10 * 2**20
+    graded = nbformat.read(path, as_version=4)
+    flood = "".join(o.get("text", "") for o in graded.cells[2].outputs)
+    assert "output was dropped" in flood or "dropped while the cell ran" in flood
+    later = [o.get("text", "") for c in graded.cells[3:] if c.cell_type == "code" for o in c.outputs]
+    assert any("visible tests passed" in t for t in later)      # the output channel works again
