@@ -50,3 +50,32 @@ def expect(condition, sentence):
     """Fail with `sentence` (which says what was expected) unless the condition holds."""
     if not condition:
         raise AssertionError(sentence)
+
+
+#: How close central differences can come to a correct gradient computed in float32 (float64: ~1e-9).
+FLOAT32_GRADIENT_LIMIT = 2e-2
+
+
+def low_precision(result):
+    """True when `result` (an array, a number, or a dict or list of them) holds float32 or float16 numbers."""
+    if isinstance(result, dict):
+        return any(low_precision(v) for v in result.values())
+    if isinstance(result, (list, tuple)):
+        return any(low_precision(v) for v in result)
+    return np.asarray(result).dtype in (np.float32, np.float16)
+
+
+def expect_gradient(diff, result, limit, what="your gradient"):
+    """Fail unless `diff`, the relative difference between `result` (the gradient your function
+    returned) and central differences, is below `limit`. A gradient computed in float32 cannot
+    come closer than about 1e-3 (the cost itself is rounded to about 7 digits), so it is held to
+    FLOAT32_GRADIENT_LIMIT instead, and the message says so."""
+    if low_precision(result):
+        expect(diff < max(limit, FLOAT32_GRADIENT_LIMIT),
+               f"{what} differs from central differences by {diff:.1e} (relative); computed in float32 it "
+               f"should still be below {FLOAT32_GRADIENT_LIMIT:.0e} (in float64: below {limit:.0e})")
+        print(f"(your gradient is float32, so the check allows {FLOAT32_GRADIENT_LIMIT:.0e}; "
+              f"compute in float64 to see the {limit:.0e} a correct gradient reaches)")
+    else:
+        expect(diff < limit, f"{what} differs from central differences by {diff:.1e} (relative); "
+                             f"it should be below {limit:.0e}")

@@ -180,6 +180,39 @@ def reset_metadata(nb, release):
     return changed
 
 
+LOCKED_NOTE = ("Note from the grader: the cell above was changed in your submission, but it is one of the "
+               "course's locked cells, so it was run exactly as released and your changes to it were not run. "
+               "Put your own code (imports too) in the cells marked for your answers.")
+
+
+def _code_lines(source):
+    """A cell's lines as nbgrader's release has them: no hidden-test block, no blank lines."""
+    source = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", source, flags=re.S)
+    return [line.rstrip() for line in source.splitlines() if line.strip()]
+
+
+def revert_locked(nb, release):
+    """Find the locked cells of the course (set-up, visible and hidden tests) whose source the
+    student changed (an editor other than JupyterLab lets one), and put a note after each saying
+    that nbgrader runs them as released; return their ids. A change there is silently undone by
+    nbgrader otherwise, and what the student wrote there (an import, say) is missing later."""
+    sources = {_grade_id(c): c.source for c in release.cells
+               if _grade_id(c) is not None and c.cell_type == "code" and c.metadata["nbgrader"].get("locked")
+               and not c.metadata["nbgrader"].get("solution")}
+    edited = []
+    for i in range(len(nb.cells) - 1, -1, -1):
+        cell = nb.cells[i]
+        gid = _grade_id(cell)
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if gid in sources and cell.cell_type == "code" and _code_lines(source) != _code_lines(sources[gid]):
+            edited.append(gid)
+            note = nbformat.v4.new_markdown_cell(LOCKED_NOTE)
+            if nb.get("nbformat_minor", 0) < 5:       # cell ids only from format 4.5 on
+                note.pop("id", None)
+            nb.cells.insert(i + 1, note)
+    return edited[::-1]
+
+
 def restore_missing(nb, release):
     """Put back every nbgrader cell of the release that the student deleted; return their ids.
 
@@ -365,6 +398,10 @@ def _stage(sub, course, report, force):
         notes.append(f"nbgrader marks changed on cells {', '.join(map(repr, changed))} were put back "
                      "as the release has them")
     notes += [f"cell {gid!r} appears more than once; the last copy was graded" for gid in deduplicate(nb)]
+    edited = revert_locked(nb, release_nb)
+    if edited:
+        notes.append(f"locked cells {', '.join(map(repr, edited))} were edited; they were run as the "
+                     "release has them (the student was told so in the feedback)")
     restored = restore_missing(nb, release_nb)
     if restored:
         notes.append(f"deleted cells {', '.join(map(repr, restored))} were put back "

@@ -34,6 +34,15 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     tampered = nbformat.read(ROOT / "assignments" / A1 / f"{A1}.ipynb", as_version=4)          # metadata edited
     tampered.cells[3].metadata["nbgrader"] = "mine now"                                        # by hand
     nbformat.write(tampered, folder / f"fay_{A1}.ipynb")
+    edited = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)            # locked cell edited
+    for cell in edited.cells:                                  # (an editor that ignores locks): its import is lost
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "setup":
+            cell.source += "\nfrom scipy.special import logsumexp"
+        elif gid == "softmax_cross_entropy":
+            cell.source = ("def softmax_cross_entropy(Z, y):\n"
+                           "    return float(np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), y]))")
+    nbformat.write(edited, folder / f"gus_{A1}.ipynb")
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for p in folder.rglob("*"):
@@ -41,13 +50,14 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     course = tmp_path / "course"
 
     report = grade(archive, course, progress=False)
-    assert sorted(report.graded) == [("ada", A1), ("bob", A1), ("fay", A1)]
+    assert sorted(report.graded) == [("ada", A1), ("bob", A1), ("fay", A1), ("gus", A1)]
     problems = "\n".join(report.problems)
     assert "cy/a1-mle-losses: not a readable notebook" in problems
     assert "unknown assignment 'a7-nothing'" in problems
     assert "eve/a1-mle-losses: no notebook" in problems
     assert "bob/a1-mle-losses: notebook renamed" in problems
     assert "fay/a1-mle-losses: nbgrader marks changed on cells 'cell 4' were put back" in problems
+    assert "gus/a1-mle-losses: locked cells 'setup' were edited; they were run as the release has them" in problems
     assert report.failed.keys() == {("cy", A1), ("eve", A1)}
     table = dict(grade_table(course))
     assert table["cy"] == {A1: (0.0, 21.0)}    # a submission that could not be graded is one scored 0
@@ -61,6 +71,9 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert scores["ada"] == 19.0           # everything autograded; the written answer waits for a person
     assert scores["bob"] == 17.0           # the slides' BCE costs exactly that cell's 2 points
     assert scores["fay"] == 0.0            # graded as the blank release it is
+    assert scores["gus"] == 16.0           # the import the set-up cell lost costs softmax_cross_entropy's 3
+    gus = (course / "feedback" / "gus" / A1 / f"{A1}.html").read_text()
+    assert "it is one of the course&#39;s locked cells" in gus or "it is one of the course's locked cells" in gus
     assert (course / "grades.csv").is_file()
     with open(course / "tests.csv") as f:                  # the per-test table
         bob = {r["test"]: float(r["score"]) for r in csv.DictReader(f) if r["student"] == "bob"}
@@ -69,7 +82,7 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert "missing its factor y" in feedback and "BEGIN HIDDEN TESTS" not in feedback
 
     again = grade(archive, course, progress=False)                 # restarted: nothing graded twice
-    assert again.graded == [] and sorted(again.skipped) == [("ada", A1), ("bob", A1), ("fay", A1)]
+    assert again.graded == [] and sorted(again.skipped) == [("ada", A1), ("bob", A1), ("fay", A1), ("gus", A1)]
     assert {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc} == scores
 
 

@@ -14,6 +14,7 @@ zero, warnings, changes in place).
 """
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from grader.assignments import ASSIGNMENTS
 from grader.checks import CHECKS, a1, a3
 from grader.checks._core import changed_arguments, describe, run_local_report
 from grader.reference import optimizers as O
+from grader.reference import regularization as R2
 
 HERE = Path(__file__).parent
 FILES = HERE / "files"
@@ -145,7 +147,22 @@ def test_a_trajectory_error_says_where():
     def adam_small_lr(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         return O.adam(params, grad_fn, state, lr * 1.01, beta1, beta2, eps)
     text = run_local_report(a3.check_adam, adam_small_lr).text()
-    assert "after step 1, W[" in text
+    assert re.search(r"the worst, at W\[\d, \d\] after step 1, is", text), text
+
+
+def test_errors_many_times_the_right_value_are_said_in_words():
+    text = describe(np.array(3e18), np.array(1.5))
+    assert "times the size of the right value" in text and "%" not in text, text
+
+
+def test_an_intercept_and_weights_in_the_wrong_order_are_named():
+    from grader.checks import a2
+
+    def ridge_fit_b_first(Phi, y, lam):
+        w, b = R2.ridge_fit(Phi, y, lam)
+        return b, w
+    text = run_local_report(a2.check_ridge_fit, ridge_fit_b_first).text()
+    assert "returned (b, w): the order is (w, b)" in text, text
 
 
 def test_warnings_are_explained():

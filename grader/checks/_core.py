@@ -339,12 +339,16 @@ def as_array(result, what="result"):
     return arr
 
 
+def _a(what):
+    return ("an " if what[:1] in "aeiou" else "a ") + what
+
+
 def as_scalar(result, what="result"):
     """A number from any scalar form: a Python or NumPy number, a 0-d array or a one-element array
     (UFLDL's MATLAB returns its cost as a 1x1 matrix). Anything else is a StudentError."""
     arr = as_array(result, what)
     if arr.size != 1:
-        raise StudentError(f"the {what} should be a single number; got an array of shape {arr.shape}")
+        raise StudentError(f"returned {_a(what)} that is not a single number (an array of shape {arr.shape})")
     return float(arr.reshape(()))
 
 
@@ -435,6 +439,8 @@ def _error(x, y):
     if y == 0:
         return f"the right value is 0; absolute error {abs(x - y):.0e}"
     r = abs(x - y) / abs(y)
+    if r >= 10:                 # "off by 2780218603597343706%" says less than this
+        return f"off by about {r:.0e} times the size of the right value"
     return f"off by about {r:.0%}" if r >= 0.01 else f"relative error about {r:.0e}"
 
 
@@ -445,7 +451,7 @@ def _at(idx):
 def describe(a, b, rtol=RTOL, atol=ATOL, floor=FLOOR, locate=None):
     """One phrase saying how a differs from b, for messages (no code, no reference values in bulk).
 
-    locate: optional function from an index of the array to words ("after step 3, W[1, 0]").
+    locate: optional function from an index of the array to words ("W[1, 0] after step 3").
     """
     if isinstance(b, dict):
         if not isinstance(a, dict):

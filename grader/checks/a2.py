@@ -140,6 +140,8 @@ def _wb(result):
                            + (f"a {type(result).__name__} of {len(result)} items"
                               if isinstance(result, (tuple, list)) else "something else"))
     w, b = result
+    if np.size(b) != 1 and np.size(w) == 1:
+        raise StudentError("returned (b, w): the order is (w, b), the weights first and the intercept second")
     return np.r_[np.ravel(as_array(w, "w")), as_scalar(b, "intercept b")]
 
 
@@ -155,7 +157,7 @@ def check_ridge_fit(fn):
     for m, n, lam in ((20, 4, 0.5), (15, 9, 3.0), (30, 3, 0.0)):
         Phi, y = rng.normal(size=(m, n)), rng.normal(size=m) + 2.0
         cases.append(compare(f"{m} samples, {n} features, lam = {lam}", fn, R.ridge_fit, (Phi, y, lam),
-                             post=_wb, rtol=1e-6, atol=1e-8, mistakes={
+                             post=_wb, mistakes={
             "the intercept b is penalised too: leave it out of the lam/2 ||w||^2 term":
                 _penalise_bias,
             "lam is ignored: this is the plain least-squares fit":

@@ -82,10 +82,10 @@ TRAJECTORY = {"rtol": 2e-6, "atol": 1e-12, "floor": 1.0}
 
 
 def _where(index):
-    """'after step 3, W[1, 0]' for an index (step, position) into a trajectory."""
+    """'W[1, 0] after step 3' for an index (step, position) into a trajectory."""
     step, j = int(index[0]), int(index[1])
     name, pos = ("W", f"[{j // 2}, {j % 2}]") if j < 6 else ("b", f"[{j - 6}]")
-    return f"after step {step + 1}, {name}{pos}"
+    return f"{name}{pos} after step {step + 1}"
 
 
 def _case(name, student, reference, mistakes, seed=0, n=4, hyper=None, scale=1.0, weight=1.0, near=None,
