@@ -30,6 +30,7 @@ processes of all of them together), and interrupts are sent as messages (a signa
 would stop at bubblewrap).
 Set DLCOURSE_SANDBOX=bwrap|uid|userns|none to choose a mode yourself (tests do).
 """
+import fcntl
 import functools
 import os
 import resource
@@ -85,6 +86,47 @@ def bwrap_path():
         return path
     except Exception:
         return shutil.which("bwrap")
+
+
+UID_STRIDE = 100           # uids claimed for workers: SANDBOX_UID + UID_STRIDE * k, k = 1, 2, ...
+MAX_CLAIMS = 500
+
+
+def _lock_folder():
+    """A folder of lock files only this user can reach (never one a sandbox uid could have made)."""
+    folder = Path(tempfile.gettempdir()) / f"dlcourse-uids-{os.geteuid()}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        st = folder.lstat()
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            raise RuntimeError(f"{folder} is not a private folder of this user; remove it and grade again")
+    return folder
+
+
+def claim_uids(count):
+    """`count` sandbox uids that no other grading run on this machine is using, each held by a lock
+    on a file until the returned handles are closed (or this process ends). Two runs at the same
+    time would otherwise give their students one uid: one student's processes would count against
+    the other's process limit, and "kill every process of the uid" would kill the other's kernel."""
+    folder, uids, handles = _lock_folder(), [], []
+    for k in range(1, MAX_CLAIMS + 1):
+        if len(uids) == count:
+            break
+        uid = SANDBOX_UID + UID_STRIDE * k
+        handle = open(folder / f"{uid}.lock", "a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        uids.append(uid)
+        handles.append(handle)
+    if len(uids) < count:
+        for h in handles:
+            h.close()
+        raise RuntimeError(f"no free sandbox uids: {MAX_CLAIMS} are held by other grading runs")
+    return uids, handles
 
 
 def _works(cmd):

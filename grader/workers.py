@@ -4,9 +4,10 @@ Each worker is a process of its own with
 - its own course folder, `<course>/.workers/w<N>/` (the config, the assignments' sources and
   releases, and a copy of the gradebook taken before grading starts), so that no two
   processes ever write one SQLite file: nbgrader's gradebook is not made for that;
-- its own sandbox uid (`SANDBOX_UID + 100 * (N + 1)`), so that killing "every process of the
-  sandbox uid" after a notebook, the process limit and the /tmp sweep of one worker never
-  touch another worker's student;
+- its own sandbox uid, claimed for the run (`sandbox.claim_uids`: no other worker and no other
+  grading run on the machine has it meanwhile), so that killing "every process of the sandbox
+  uid" after a notebook, the process limit and the /tmp sweep of one worker never touch
+  another worker's student;
 - nbgrader loaded once (its `NbGraderAPI.autograde`, the same `Autograde` app as the command
   line, with the course's nbgrader_config.py), which saves the ~2 s that starting
   `nbgrader autograde` costs for every notebook.
@@ -36,7 +37,6 @@ import threading
 import time
 from pathlib import Path
 
-UID_STRIDE = 100            # pytest-xdist gives each test worker a base uid; pools stay clear of them
 
 _api = None                  # in a worker: its NbGraderAPI
 _course = None               # in a worker: its course folder
@@ -76,10 +76,9 @@ def prepare(course, jobs):
 _broken = ""                 # in a worker: why it could not start, if it could not
 
 
-def _start(folder, n, base_uid):
-    """In a new worker: take uid number n, load nbgrader once for the worker's course folder."""
+def _start(folder, uid):
+    """In a new worker: take its sandbox uid, load nbgrader once for the worker's course folder."""
     global _api, _course
-    uid = base_uid + UID_STRIDE * (n + 1)
     os.environ["DLCOURSE_SANDBOX_UID"] = str(uid)
     from . import sandbox
 
@@ -153,13 +152,13 @@ def merge(gb, student, assignment, out):
 class Worker:
     """One worker process (`python -m grader.workers FOLDER N BASE_UID`), spoken to in JSON lines."""
 
-    def __init__(self, folder, n, base_uid, threads=1):
+    def __init__(self, folder, n, uid, threads=1):
         self.log = open(Path(folder).parent / f"w{n}.log", "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(name, str(threads))      # the sandbox passes these on to the kernels
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.workers", str(folder), str(n), str(base_uid)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.workers", str(folder), str(uid)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
                                      cwd=str(folder))
 
@@ -199,10 +198,11 @@ def run(course, jobs, tasks, on_done):
     results = queue.Queue()
 
     # the cores shared among the workers' kernels: BLAS threads beyond that only wait for each other
-    threads = max(1, default_jobs() // jobs)
+    blas_threads = max(1, default_jobs() // jobs)
+    uids, locks = sandbox.claim_uids(jobs)      # no other grading run on this machine uses them meanwhile
 
     def serve(n):
-        worker = Worker(folders[n], n, sandbox.SANDBOX_UID, threads)
+        worker = Worker(folders[n], n, uids[n], blas_threads)
         try:
             while True:
                 try:
@@ -212,7 +212,7 @@ def run(course, jobs, tasks, on_done):
                 result = worker.ask({"course": str(course), "student": student, "assignment": assignment})
                 if result is None:                       # the worker died: a fresh one, and one more try
                     worker.close()
-                    worker = Worker(folders[n], n, sandbox.SANDBOX_UID, threads)
+                    worker = Worker(folders[n], n, uids[n], blas_threads)
                     if attempt == 1:
                         todo.put(((student, assignment), 2))
                         continue
@@ -222,26 +222,30 @@ def run(course, jobs, tasks, on_done):
             worker.close()
             results.put(None)
 
-    threads = [threading.Thread(target=serve, args=(n,), daemon=True) for n in range(jobs)]
-    for t in threads:
+    servers = [threading.Thread(target=serve, args=(n,), daemon=True) for n in range(jobs)]
+    for t in servers:
         t.start()
     running = jobs
-    while running:
-        item = results.get()
-        if item is None:
-            running -= 1
-            continue
-        on_done(*item)
+    try:
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+                continue
+            on_done(*item)
+    finally:
+        for lock in locks:
+            lock.close()
     shutil.rmtree(course / ".workers", ignore_errors=True)
 
 
-def main(folder, n, base_uid):
+def main(folder, uid):
     """A worker's loop: a task per line on stdin, a result per line on the original stdout."""
     global _broken
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)                      # anything else printed goes to the worker's log, not the pipe
     try:
-        _start(folder, int(n), int(base_uid))
+        _start(folder, int(uid))
     except Exception as exc:           # said for every submission it is given
         _broken = f"{type(exc).__name__}: {exc}"
     for line in sys.stdin:
@@ -255,4 +259,4 @@ def main(folder, n, base_uid):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:3])

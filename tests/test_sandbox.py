@@ -206,6 +206,23 @@ def test_what_it_writes_outside_its_sandbox_is_bounded_and_never_on_the_disk(mod
     assert str(scratch.own) not in mounts and not scratch.base.exists()
 
 
+def test_two_grading_runs_at_once_never_share_a_sandbox_uid():
+    """Each run claims its workers' uids (a lock per uid) for as long as it grades: a second run
+    on the machine meanwhile gets others; once the first is done, its uids are free again."""
+    mine, handles = sandbox.claim_uids(2)
+    try:
+        other = subprocess.run([sys.executable, "-c", "from grader import sandbox; print(*sandbox.claim_uids(3)[0])"],
+                               capture_output=True, text=True, timeout=60, check=True).stdout.split()
+        assert len(set(mine)) == 2 and not set(mine) & set(map(int, other)), (mine, other)
+    finally:
+        for h in handles:
+            h.close()
+    again, handles = sandbox.claim_uids(2)
+    for h in handles:
+        h.close()
+    assert again == mine
+
+
 def test_the_report_says_which_isolation_was_used():
     line = sandbox.describe()
     assert line.startswith(f"isolation: {sandbox.isolation()} - ")
