@@ -101,6 +101,7 @@ class ResilientExecute(Execute):
         self.scratch = sandbox.Scratch(hide=UNAVAILABLE.get(assignment, ()))
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         self._kept = {}
+        self._updated = 0
         try:
             write_inputs(self.scratch.inputs, assignment)
             self.kernel_manager_class = sandbox.manager_class(self.scratch)
@@ -125,6 +126,22 @@ class ResilientExecute(Execute):
             return None
         self._kept[cell_index] = kept + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        """nbclient replaces an earlier output's data when the kernel updates a display, before (and
+        apart from) `output`: its size counts against the notebook's cap too, or thirty 100 MB updates
+        of thirty displays sat in the grader's memory."""
+        content = msg.get("content", {})
+        size = sum(len(str(v)) for v in (content.get("data") or {}).values())
+        if self._updated + size > self.max_cell_bytes:
+            return
+        self._updated += size
+        return super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Widget messages are ignored: nothing graded uses a widget, and nbclient would keep their
+        state (any size the kernel sends) and an Output widget's captured output past every cap."""
+        return None
 
     def preprocess_cell(self, cell, resources, index):
         gid = autograded_id(cell)

@@ -304,17 +304,30 @@ def test_a_flood_of_output_never_piles_up_in_the_grading_worker(tmp_path):
     """Output is kept in the worker's memory (outside the sandbox's limits) only up to a cap per
     cell, and a message larger than the grader accepts closes the output channel, which is
     opened again for the next cell: 300 MB printed fast (the kernel sends it in messages of
-    tens of MB, which before this grew the worker by more than 1.5 GB) leaves the worker small,
-    the notebook graded as usual and the next cells' output intact."""
+    tens of MB, which before this grew the worker by more than 1.5 GB), then 240 MB of display
+    updates and 240 MB of widget state, leave the worker small, the notebook graded as usual
+    and the next cells' output intact."""
     nb = nbformat.read(ROOT / "solutions" / A1 / f"{A1}.ipynb", as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell("for i in range(150):\n    print('x' * 2_000_000)"))
+    # output that does not come as output: display updates (nbclient replaces an earlier output's data
+    # before any cap sees it) and widget state (nbclient keeps it; a malformed one failed the notebook)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        "from IPython.display import display, update_display\n"
+        "from ipykernel.comm import Comm\n"
+        "big = 'u' * 12_000_000\n"
+        "for i in range(20):\n"
+        "    display('small', display_id=f'd{i}')\n"
+        "for i in range(20):\n"
+        "    update_display({'text/plain': big}, raw=True, display_id=f'd{i}')\n"
+        "for i in range(20):\n"
+        "    Comm(target_name='jupyter.widget', data={'state': {'value': big}, 'buffer_paths': []})"))
     folder = tmp_path / "export"
     folder.mkdir()
     nbformat.write(nb, folder / f"flood_{A1}.ipynb")
     course = tmp_path / "course"
     report = grade(folder, course, progress=False, jobs=1)
     assert {s: sc[A1][0] for s, sc in grade_table(course)} == {"flood": 19.0}
-    print(f"300 MB printed: the grading worker peaked at {report.peak_mb:.0f} MB")
+    print(f"780 MB sent: the grading worker peaked at {report.peak_mb:.0f} MB")
     assert report.peak_mb < 600
     assert not [p for p in report.problems if "stopped the kernel" in p or "time limit" in p], report.problems
     path = course / "autograded" / "flood" / A1 / f"{A1}.ipynb"
@@ -322,5 +335,5 @@ def test_a_flood_of_output_never_piles_up_in_the_grading_worker(tmp_path):
     graded = nbformat.read(path, as_version=4)
     flood = "".join(o.get("text", "") for o in graded.cells[2].outputs)
     assert "output was dropped" in flood or "dropped while the cell ran" in flood
-    later = [o.get("text", "") for c in graded.cells[3:] if c.cell_type == "code" for o in c.outputs]
+    later = [o.get("text", "") for c in graded.cells[4:] if c.cell_type == "code" for o in c.outputs]
     assert any("visible tests passed" in t for t in later)      # the output channel works again
