@@ -34,6 +34,7 @@ Rules that follow from a shared, untrusted kernel:
   by inspecting live objects.
 """
 import copy
+import functools
 import inspect
 import io
 import json
@@ -526,6 +527,11 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
     fns = student_fn if isinstance(student_fn, tuple) else (student_fn,)
     session = fns[0].session
     used, rewrites, tricks = [], [], []
+    if not session.planning and session.whole_notebook:
+        # What a hidden cell records is decided in the student's kernel: a notebook that rewrites
+        # code, names or the recorder while it runs (an input transformer, globals(), NumPy or the
+        # recorder patched...) can record other values, warnings or changes than its code makes.
+        rewrites = _tampering(session.cells)
     if forbidden and not session.planning:
         from . import _static
         names = [f.__name__ for f in fns]
@@ -534,12 +540,9 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
             tricks = _static.dynamic_code(session.cells, names)
         except _static.TooComplex:
             used, tricks = [], []
-            rewrites = ["names are bound through more aliases than the grader reads"]
-        else:
-            # Which object a hidden cell records is decided in the student's kernel: a notebook that
-            # rewrites code or names while it runs (an input transformer, globals(), the recorder
-            # patched...) can record another function than the one its source defines.
-            rewrites = [] if used or not session.whole_notebook else _static.tampering(session.cells)
+            rewrites = rewrites or ["names are bound through more aliases than the grader reads"]
+        if used:
+            rewrites = []
         if tricks and not used and not rewrites:
             report.notes.append(f"your code uses {', '.join(tricks)}, so whether it keeps to the rule "
                                 "'" + forbidden[2].split(",")[0] + "' could not be read from it; "
@@ -549,15 +552,33 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
                                        f"{forbidden[2]} (your function uses {', '.join(used)})"))
     elif rewrites:
         more = f" and {len(rewrites) - 1} more" if len(rewrites) > 1 else ""
-        report.outcomes.append(Outcome("written by hand", sum(c.weight for c in cases), False,
+        rule = (f", and the rule '{forbidden[2].split(',')[0]}' cannot be checked" if forbidden else "")
+        report.outcomes.append(Outcome("trusted recording", sum(c.weight for c in cases), False,
                                        f"your notebook rewrites code or names while it runs ({rewrites[0]}{more}), "
-                                       "so the function the hidden tests record may not be the one your code "
-                                       f"defines, and the rule '{forbidden[2].split(',')[0]}' cannot be checked: "
-                                       "remove that code to earn these points"))
+                                       "so what the hidden tests record may not be what your code computes"
+                                       f"{rule}: remove that code to earn these points"))
     else:
         report.outcomes.extend(_run_case(case, student_fn) for case in cases)
     report.notes.extend(notes)
     return report
+
+
+@functools.lru_cache(maxsize=8)
+def _tampering_of(cells):
+    from . import _static
+    try:
+        return tuple(_static.tampering(list(cells)))
+    except RecursionError:
+        return ("code nested too deeply for the grader to read",)
+
+
+def _tampering(cells):
+    """_static.tampering, once per notebook (every check of it asks)."""
+    try:
+        key = tuple(c if isinstance(c, str) else "".join(c) if isinstance(c, (list, tuple)) else "" for c in cells)
+    except TypeError:
+        return []
+    return list(_tampering_of(key))
 
 
 # ---- the three steps: plan, record, judge ---------------------------------------------------

@@ -40,7 +40,7 @@ from make_submissions import ROOT, index_of  # noqa: E402
 OUT = HERE / "adversarial"
 CORPUS = HERE / "submissions"
 CORPUS_EXPECTED = json.loads((CORPUS / "expected.json").read_text())
-A1, A3 = "a1-mle-losses", "a3-optimizers"
+A1, A2, A3 = "a1-mle-losses", "a2-regularization", "a3-optimizers"
 PROBE = "ADVPROBE"
 
 
@@ -82,10 +82,12 @@ def marker(name):
 BLOCKS = {}
 
 
-# What a notebook that rewrites code at run time (patches the recorder, __import__, an input
-# transformer, globals()...) loses besides its honest content: the cells whose check has a library
-# rule, since which function a hidden cell records is decided in its kernel (grader.checks._core).
-RULE_CELLS = {"test_softmax": 0.0, "test_softmax_cross_entropy": 0.0, "test_softmax_cross_entropy_grad": 0.0}
+# What a notebook that rewrites code, names or the recorder while it runs (patches the recorder or
+# NumPy, __import__, an input transformer, globals(), gc, ctypes...) loses besides its honest content:
+# every autograded cell, since what its hidden cells record is decided in its kernel
+# (grader.checks._core: _tampering). Until session 5 only the cells with a library rule were lost; an
+# attack review then switched off the recorder's evidence of in-place changes and warnings.
+EVERY_CELL = "every cell"
 
 
 def attack(name, assignment, honest, where, source=None, probe=False, **extra):
@@ -1138,7 +1140,7 @@ attack("lib-bypass-globals", A1, "naive-softmax", ("after", "softmax"), code('''
 import scipy.special as _sp
 
 globals()["soft" + "max"] = lambda Z: _sp.softmax(Z, axis=1)
-'''), lost=RULE_CELLS, report="rewrites code or names while it runs")
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
 
 # 30. Library rule: an input transformer rewrites the hidden cell to record scipy's softmax (own).
 attack("lib-bypass-transformer", A1, "naive-softmax", ("after", "setup"), code('''
@@ -1151,7 +1153,7 @@ def _swap(lines):
 
 
 get_ipython().input_transformers_post.append(_swap)
-'''), lost=RULE_CELLS, report="rewrites code or names while it runs")
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
 
 # 31. Library rule: dlcourse.record.run_calls swaps the graded function for scipy's (own).
 attack("lib-bypass-record-patch", A1, "naive-softmax", ("after", "softmax"), code('''
@@ -1168,7 +1170,37 @@ def _run_calls(fns, calls, arrays_in):
 
 
 _rec.run_calls = _run_calls
-'''), lost=RULE_CELLS, report="rewrites code or names while it runs")
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
+
+# 35-37 (review of session 5): the recorder's own evidence switched off, through paths to it that the
+# first reading of the source missed (a dotted path, an alias in a list, a magic).
+attack("evidence-off", A1, "naive-sigmoid", ("end",), code('''
+import dlcourse.record
+
+_c = dlcourse.record.call
+
+
+def _quiet(fn, a, k):
+    out, v = _c(fn, a, k)
+    out.pop("warning", None)
+    out.pop("stderr", None)
+    return out, v
+
+
+dlcourse.record.call = _quiet
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
+attack("inplace-evidence-off", A2, "decayed-bias", ("end",), code('''
+import dlcourse.record as _R
+
+[_R][0]._same = lambda a, b: True
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
+attack("lib-bypass-magic", A1, "naive-softmax", ("end",), code('''
+import scipy.special
+import dlcourse.record
+
+_orig = dlcourse.record.call
+%time dlcourse.record.call = lambda fn, a, k: _orig((lambda Z: scipy.special.softmax(Z, axis=1)) if getattr(fn, "__name__", "") == "softmax" else fn, a, k)
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
 
 # 32. a3: forged optimizer runs (too many steps, NaN, wrong keys, a value, huge arrays).
 attack("steps-forge", A3, "blank", ("after", "setup"), code('''
@@ -1329,25 +1361,26 @@ def combined(name, honest, parts, **extra):
 
 
 ATTACKS = [
-    single("ref-import", lost=RULE_CELLS, report="rewrites code or names while it runs"),
+    single("ref-import", lost=EVERY_CELL, report="rewrites code or names while it runs"),
     combined("ref-walk", "blank", ["ref-walk", "ref-editable-finder"]),
     combined("fake-grader", "blank", ["fake-grader-modules", "fake-grader-files"]),
     single("patch-numpy-builtins"),
     single("hooks-frames-gc"),
     combined("ipy-display-fake-report", "grad-without-m", ["ipy-display-fake-report", "patch-record-prints"],
-             lost=RULE_CELLS, report="rewrites code or names while it runs"),
+             lost=EVERY_CELL, report="rewrites code or names while it runs"),
     single("ipy-transformer"),
     combined("records-forge", "blank", ["record-patch-constant", "records-race-thread", "ipy-post-run-cell"]),
     single("record-bad-files"),
-    combined("inputs-and-encode", "naive-softmax", ["inputs-tamper", "record-encode-nan"], lost=RULE_CELLS,
+    combined("inputs-and-encode", "naive-softmax", ["inputs-tamper", "record-encode-nan"], lost=EVERY_CELL,
              report="rewrites code or names while it runs"),
     single("gradebook-hunt"),
     single("daemon"),
-    single("source-append"),
-    single("leak-files", lost=RULE_CELLS, report="rewrites code or names while it runs"),
-    combined("network-proc", "slides-bce", ["network", "proc-signals"]),
-    single("privesc"),
-    combined("resource-abuse", "naive-sigmoid", ["fork-storm", "mem-bomb", "disk-fill"]),
+    single("source-append", lost=EVERY_CELL, report="rewrites code or names while it runs"),
+    single("leak-files", lost=EVERY_CELL, report="rewrites code or names while it runs"),
+    combined("network-proc", "slides-bce", ["network", "proc-signals"], lost=EVERY_CELL, report="rewrites code or names while it runs"),
+    single("privesc", lost=EVERY_CELL, report="rewrites code or names while it runs"),
+    combined("resource-abuse", "naive-sigmoid", ["fork-storm", "mem-bomb", "disk-fill"], lost=EVERY_CELL,
+             report="rewrites code or names while it runs"),
     single("leftover-poison"),
     single("conn-file-swap"),
     single("metadata-tamper"),
@@ -1356,11 +1389,14 @@ ATTACKS = [
     single("lib-bypass-transformer"),
     single("lib-bypass-record-patch"),
     single("steps-forge"),
-    single("grad-closure-peek"),
+    single("grad-closure-peek", lost=EVERY_CELL, report="rewrites code or names while it runs"),
     single("stdout-flood"),
-    single("output-bloat"),
+    single("output-bloat", lost=EVERY_CELL, report="rewrites code or names while it runs"),
     single("xss-feedback"),
     single("fake-stopped"),
+    single("evidence-off"),
+    single("inplace-evidence-off"),
+    single("lib-bypass-magic"),
 ]
 
 
@@ -1420,7 +1456,11 @@ def main():
         nbformat.write(nb, OUT / f"{name}_{assignment}.ipynb")
         if any(probe for _, _, probe in parts):
             extra = {**extra, "probe": marker(name)}
-        cells = {**cells, **extra.pop("lost", {})}
+        lost = extra.pop("lost", {})
+        if lost == EVERY_CELL:
+            from grader.assignments import ASSIGNMENTS
+            lost = {g: 0.0 for g in ASSIGNMENTS[assignment] if g.startswith("test_")}
+        cells = {**cells, **lost}
         expected[f"{name}_{assignment}"] = {"assignment": assignment, "honest": honest, "cells": cells, **extra}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(ATTACKS)} adversarial submissions to {OUT}")
