@@ -32,6 +32,21 @@ def _all_keys(p):
     return [k for k in p]
 
 
+def _BIAS_GRAD_FORMS(grad):
+    """The two ways students leave the biases' zero gradients out of a penalty's gradient dict."""
+    return {
+        "the biases' gradient is the number 0: the contract asks for an array of zeros of each bias's shape "
+        "(np.zeros_like(b))":
+            lambda p, lam: {k: (v if k.startswith("W") else 0) for k, v in grad(p, lam).items()},
+        "only the weights have gradients: the dict needs a gradient for every key of params, zeros for "
+        "the biases":
+            lambda p, lam: {k: v for k, v in grad(p, lam).items() if k.startswith("W")}}
+
+
+ZERO_OVER_ZERO = {"invalid value encountered in divide": "W / |W| is 0/0 = NaN where a weight is exactly 0: "
+                                                         "use np.sign(W), which is 0 there"}
+
+
 def check_l2(l2_penalty, l2_penalty_grad):
     cases = []
     for seed, lam in ((1, 0.1), (2, 3.0)):
@@ -44,7 +59,10 @@ def check_l2(l2_penalty, l2_penalty_grad):
             "the norms are not squared: the penalty is lam/2 * sum of SQUARED entries (||W||^2, not ||W||)":
                 lambda p, lam: 0.5 * lam * sum(np.linalg.norm(v) for k, v in p.items() if k.startswith("W")),
             "the absolute values are summed: that is the L1 penalty; L2 sums the squares":
-                lambda p, lam: 0.5 * lam * sum(np.sum(np.abs(v)) for k, v in p.items() if k.startswith("W"))}))
+                lambda p, lam: 0.5 * lam * sum(np.sum(np.abs(v)) for k, v in p.items() if k.startswith("W")),
+            "np.linalg.norm(W, 2) of a matrix is its largest singular value (the spectral norm), not the root "
+            "of the sum of its squared entries: use np.sum(W**2) (or np.linalg.norm(W), the Frobenius norm)":
+                lambda p, lam: 0.5 * lam * sum(np.linalg.norm(v, 2) ** 2 for k, v in p.items() if k.startswith("W"))}))
         cases.append(compare(f"l2_penalty_grad, lam = {lam}", l2_penalty_grad, R.l2_penalty_grad, (p, lam),
                              weight=1.5, mistakes={
             "the biases get a penalty gradient too: the gradient for every b must be 0":
@@ -52,7 +70,8 @@ def check_l2(l2_penalty, l2_penalty_grad):
             "the gradient of lam/2 * w^2 is lam * w, not 2 * lam * w":
                 lambda p, lam: {k: 2 * v for k, v in R.l2_penalty_grad(p, lam).items()},
             "the gradient of lam/2 * w^2 is lam * w, not lam/2 * w":
-                lambda p, lam: {k: v / 2 for k, v in R.l2_penalty_grad(p, lam).items()}}))
+                lambda p, lam: {k: v / 2 for k, v in R.l2_penalty_grad(p, lam).items()},
+            **_BIAS_GRAD_FORMS(R.l2_penalty_grad)}))
     return run_check(A, "test_l2", "l2_penalty and l2_penalty_grad", (l2_penalty, l2_penalty_grad), cases)
 
 
@@ -66,13 +85,20 @@ def check_l1(l1_penalty, l1_penalty_grad):
             "the L1 penalty has no 1/2: it is lam * sum |w|":
                 lambda p, lam: R.l1_penalty(p, lam) / 2,
             "the entries are not made positive: the penalty sums their ABSOLUTE values":
-                lambda p, lam: lam * sum(np.sum(v) for k, v in p.items() if k.startswith("W"))}))
+                lambda p, lam: lam * sum(np.sum(v) for k, v in p.items() if k.startswith("W")),
+            "np.linalg.norm(W, 1) of a matrix is its largest column sum of |entries|, not the sum of all "
+            "|entries|: use np.sum(np.abs(W))":
+                lambda p, lam: lam * sum(np.linalg.norm(v, 1) for k, v in p.items() if k.startswith("W"))}))
         cases.append(compare(f"l1_penalty_grad, lam = {lam} (one weight exactly 0)", l1_penalty_grad,
                              R.l1_penalty_grad, (p, lam), weight=1.5, mistakes={
             "the gradient of lam*|w| is lam*sign(w), not lam*|w|":
                 lambda p, lam: {k: (lam * np.abs(v) if k.startswith("W") else 0 * v) for k, v in p.items()},
             "the biases get a penalty gradient too: the gradient for every b must be 0":
-                lambda p, lam: R.l1_penalty_grad(p, lam, keys=_all_keys(p))}))
+                lambda p, lam: R.l1_penalty_grad(p, lam, keys=_all_keys(p)),
+            "np.copysign(lam, W) is +lam or -lam where a weight is exactly 0; the subgradient the contract uses "
+            "there is 0, as np.sign(W) gives":
+                lambda p, lam: {k: (np.copysign(lam, v) if k.startswith("W") else 0 * v) for k, v in p.items()},
+            **_BIAS_GRAD_FORMS(R.l1_penalty_grad)}, on_error=ZERO_OVER_ZERO))
     return run_check(A, "test_l1", "l1_penalty and l1_penalty_grad", (l1_penalty, l1_penalty_grad), cases)
 
 
@@ -93,6 +119,9 @@ def check_weight_decay_step(fn):
         "the step goes uphill: subtract lr * dJ/dW":
             lambda p, g, lr, lam: {k: ((1 - lr * lam) * v if k.startswith("W") else v) + lr * g[k]
                                    for k, v in p.items()},
+        "the decay factor is (1 - lr*lam): with (1 + lr*lam) the weights grow instead of shrinking":
+            lambda p, g, lr, lam: {k: ((1 + lr * lam) * v if k.startswith("W") else v) - lr * g[k]
+                                   for k, v in p.items()},
         "the data gradient is missing: W <- (1 - lr*lam) W - lr dJ/dW also follows the loss":
             lambda p, g, lr, lam: {k: (1 - lr * lam) * v if k.startswith("W") else v for k, v in p.items()}},
         readonly=NOT_IN_PLACE if i == 0 else None)
@@ -105,6 +134,14 @@ def _soft_threshold(p, g, lr, lam):
     for k, v in p.items():
         u = v - lr * g[k]
         out[k] = np.sign(u) * np.maximum(np.abs(u) - lr * lam, 0.0) if k.startswith("W") else u
+    return out
+
+
+def _sign_after_step(p, g, lr, lam):
+    out = {}
+    for k, v in p.items():
+        u = v - lr * g[k]
+        out[k] = u - lr * lam * np.sign(u) if k.startswith("W") else u
     return out
 
 
@@ -127,7 +164,13 @@ def check_l1_step(fn):
             lambda p, g, lr, lam: {k: v + (lr * lam * np.sign(v) if k.startswith("W") else 0) - lr * g[k]
                                    for k, v in p.items()},
         "this is the L2 (weight-decay) step: the L1 step subtracts lr*lam*sign(W), not lr*lam*W":
-            lambda p, g, lr, lam: R.weight_decay_step(p, g, lr, lam)},
+            lambda p, g, lr, lam: R.weight_decay_step(p, g, lr, lam),
+        "the sign is taken of the weights after the gradient step, sign(W - lr*dJ/dW): the penalty's "
+        "subgradient is lam*sign(W) of the weights before it":
+            _sign_after_step,
+        "lr multiplies the penalty twice: the step is W - lr*lam*sign(W) - lr*dJ/dW":
+            lambda p, g, lr, lam: {k: v - (lr * lr * lam * np.sign(v) if k.startswith("W") else 0) - lr * g[k]
+                                   for k, v in p.items()}},
         readonly=NOT_IN_PLACE if i == 0 else None)
         for i, (s, lr, lam) in enumerate(((7, 0.1, 0.5), (8, 0.05, 1.0)))]
     return run_check(A, "test_l1_step", "l1_step", fn, cases)
@@ -151,6 +194,11 @@ def _penalise_bias(Phi, y, lam):
     return sol[:-1], sol[-1]
 
 
+def _intercept_mean_y(Phi, y, lam):
+    w = np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ (y - y.mean()))
+    return w, y.mean()
+
+
 def check_ridge_fit(fn):
     rng = np.random.default_rng(9)
     cases = []
@@ -167,7 +215,13 @@ def check_ridge_fit(fn):
             "lam is doubled: minimising 1/2||Phi w + b - y||^2 + lam/2 ||w||^2 gives A^T A + lam D, not 2 lam D":
                 lambda Phi, y, lam: R.ridge_fit(Phi, y, 2 * lam),
             "lam is halved: minimising 1/2||Phi w + b - y||^2 + lam/2 ||w||^2 gives A^T A + lam D, not lam/2 D":
-                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam / 2)}))
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam / 2),
+            "lam is multiplied by m: this minimises the MEAN squared error plus lam/2 ||w||^2; the contract's "
+            "objective is 1/2 times the SUM of squared errors plus lam/2 ||w||^2":
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam * len(y)),
+            "b = mean(y) is the intercept only when the features are centred: centre Phi before fitting w "
+            "(then b = mean(y) - mean(Phi) @ w), or add a column of ones for b":
+                _intercept_mean_y}))
     return run_check(A, "test_ridge_fit", "ridge_fit", fn, cases)
 
 
