@@ -10,7 +10,7 @@ validation mean squared error (a sum or a root ranks the same).
 import numpy as np
 
 from ..reference import regularization as R
-from ._core import StudentError, as_array, as_scalar, compare, run_check
+from ._core import Case, StudentError, as_array, as_scalar, close, compare, describe, fresh, recorded_call, run_check
 
 A = "a2-regularization"
 
@@ -237,35 +237,128 @@ def _val_errors(Phi, y, Pv, yv, lams):
     return [np.mean((Pv @ w + b - yv) ** 2) for w, b in (R.ridge_fit(Phi, y, lam) for lam in lams)]
 
 
+def _fit_on_validation(Phi, y, Pv, yv, lams):
+    errs = [np.mean((Phi @ w + b - y) ** 2) for w, b in (R.ridge_fit(Pv, yv, lam) for lam in lams)]
+    return float(lams[int(np.argmin(errs))])
+
+
+#: Each named criterion picks its own sequence of lams over these data sets (tests/test_checks.py
+#: checks it): a choice among 8 lams matches some wrong criterion by chance in one data set, so a
+#: mistake is named only if it explains the student's choice in every one.
+CHOICE_MISTAKES = {
+    "this is the lam with the lowest TRAINING error (always the smallest): choose on the validation data":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((P @ w + b - y) ** 2)),
+    "the validation error leaves out the intercept: the predictions are Phi_val @ w + b":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w - yv) ** 2)),
+    "this ranks by the mean ABSOLUTE validation error; the contract ranks by the mean SQUARED error":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean(np.abs(Pv @ w + b - yv))),
+    "this ranks by the penalised objective on the validation data; rank by the validation error alone "
+    "(the penalty is not part of how well the fit predicts)":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: 0.5 * np.sum((Pv @ w + b - yv) ** 2) + lam / 2 * np.sum(w ** 2)),
+    "this ranks by the LARGEST validation error; the contract uses the mean squared error":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.max(np.abs(Pv @ w + b - yv))),
+    "this is the lam with the HIGHEST validation error: take the argmin, not the argmax":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: -np.mean((Pv @ w + b - yv) ** 2)),
+    "this is the position of the best lam in lams; return the lam itself":
+        lambda *a: float(np.argmin(_val_errors(*a))),
+    "this is the best validation error; return the lam that achieves it":
+        lambda *a: float(np.min(_val_errors(*a))),
+    "the training and validation data are swapped: fit on (Phi_train, y_train) and compute the error on "
+    "(Phi_val, y_val)":
+        _fit_on_validation,
+    "these are the lams a ridge_fit that penalises the intercept would choose: b is not penalised (see "
+    "ridge_fit's feedback)":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w + b - yv) ** 2), fit=_penalise_bias),
+}
+
+LAMS = [1e-4, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1000.0]
+#: (seed, training samples, features, validation samples, noise, intercept) of each data set
+CHOICE_DATA = [(622, 12, 4, 40, 1.0, 5.0), (368, 20, 8, 20, 0.5, 2.0), (673, 15, 5, 30, 1.0, 5.0),
+               (460, 15, 5, 50, 0.5, 2.0)]
+
+
+def _choice_data(seed, m, n, m_val, noise, intercept):
+    rng = np.random.default_rng(seed)
+    w_true = rng.normal(size=n) * rng.uniform(0, 1, n)
+    Phi, Phi_v = rng.normal(size=(m, n)), rng.normal(size=(m_val, n))
+    y = Phi @ w_true + intercept + noise * rng.normal(size=m)
+    y_v = Phi_v @ w_true + intercept + noise * rng.normal(size=m_val)
+    return Phi, y, Phi_v, y_v, list(LAMS)
+
+
+class _Choices:
+    """The student's choose_lambda on every data set. Planned one call per case, as usual; when judged,
+    all are read at the first case, so that each case can see the student's choices in all of them."""
+
+    def __init__(self, fn, datasets):
+        self.fn, self.datasets, self.read = fn, datasets, None
+
+    def get(self, k):
+        if self.fn.session.planning:
+            recorded_call(self.fn, *self.datasets[k])      # plans this case's call (and stops)
+        if self.read is None:
+            self.read = []
+            for args in self.datasets:
+                try:
+                    value, res = recorded_call(self.fn, *args)
+                    self.read.append((value, res, None))
+                except StudentError as exc:
+                    self.read.append((None, {}, exc))
+        value, res, exc = self.read[k]
+        self.fn.session.last = res
+        if exc is not None:
+            raise exc
+        return _lam_of(value)
+
+    def chose_everywhere(self, model):
+        """True if model's choice is the student's in every data set."""
+        for k, args in enumerate(self.datasets):
+            value, _, exc = self.read[k]
+            try:
+                if exc is not None or not close(_lam_of(value), model(*fresh(args)), rtol=1e-12, atol=0.0):
+                    return False
+            except StudentError:
+                return False
+        return True
+
+
+def _lam_of(value):
+    got = as_array(value, "chosen lam")
+    return got.reshape(()) if got.size == 1 else got
+
+
+def _beaten(args):
+    """The message for a chosen lam that no named mistake explains: which lam was beaten, not the winner."""
+    def explain(got, expected):
+        Phi, y, Pv, yv, lams = args
+        if np.ndim(got) != 0:
+            return describe(got, expected, rtol=1e-12, atol=0.0)
+        errors = _val_errors(Phi, y, Pv, yv, lams)
+        same = [i for i, lam in enumerate(lams) if close(got, lam, rtol=1e-12, atol=0.0)]
+        if not same:
+            return (f"your function returned {float(got):g}, which is not one of the lams it was given: return "
+                    "the lam itself, the one whose fit on the training data has the lowest validation mean "
+                    "squared error")
+        lower = 1 - min(errors) / errors[same[0]]
+        return (f"your function chose lam = {float(got):g}, but another lam in lams has a lower validation mean "
+                f"squared error (about {lower:.0%} lower) when ridge_fit is fitted on the training data: return "
+                "the lam with the lowest validation MSE (the first if several tie)")
+    return explain
+
+
 def check_choose_lambda(fn):
-    """Data where every wrong criterion students use picks another lam than the validation MSE."""
-    rng = np.random.default_rng(255)
-    lams = [1e-4, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1000.0]
-    mistakes = {
-        "this is the lam with the lowest TRAINING error (always the smallest): choose on the validation data":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((P @ w + b - y) ** 2)),
-        "the validation error leaves out the intercept: the predictions are Phi_val @ w + b":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w - yv) ** 2)),
-        "this ranks by the mean ABSOLUTE validation error; the contract ranks by the mean SQUARED error":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean(np.abs(Pv @ w + b - yv))),
-        "this ranks by the penalised objective on the validation data; rank by the validation error alone "
-        "(the penalty is not part of how well the fit predicts)":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: 0.5 * np.sum((Pv @ w + b - yv) ** 2) + lam / 2 * np.sum(w ** 2)),
-        "this ranks by the LARGEST validation error; the contract uses the mean squared error":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.max(np.abs(Pv @ w + b - yv))),
-        "this is the lam with the HIGHEST validation error: take the argmin, not the argmax":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: -np.mean((Pv @ w + b - yv) ** 2)),
-        "this is the position of the best lam in lams; return the lam itself":
-            lambda *a: float(np.argmin(_val_errors(*a))),
-        "this is the best validation error; return the lam that achieves it":
-            lambda *a: float(np.min(_val_errors(*a))),
-    }
+    """Data sets where the criteria students use pick different lams than the validation MSE and than
+    each other; a mistake is named only if it explains the student's choice in every data set."""
+    datasets = [_choice_data(*d) for d in CHOICE_DATA]
+    choices = _Choices(fn, datasets)
     cases = []
-    for k in range(2):
-        w_true = rng.normal(size=8) * rng.uniform(0, 1, 8)
-        Phi, Phi_v = rng.normal(size=(12, 8)), rng.normal(size=(40, 8))
-        y = Phi @ w_true + 2.0 + rng.normal(size=12)
-        y_v = Phi_v @ w_true + 2.0 + rng.normal(size=40)
-        cases.append(compare(f"validation set {k + 1}", fn, R.choose_lambda, (Phi, y, Phi_v, y_v, lams),
-                             mistakes=mistakes, rtol=1e-12, atol=0.0))
+    for k, args in enumerate(datasets):
+        def run(_, k=k, args=args):
+            return choices.get(k), np.asarray(R.choose_lambda(*fresh(args)))
+
+        def named(model, k=k, args=args):
+            return lambda: model(*fresh(args)) if choices.chose_everywhere(model) else np.nan
+        cases.append(Case(f"validation set {k + 1}", run, 1.0,
+                          {s: named(f) for s, f in CHOICE_MISTAKES.items()},
+                          rtol=1e-12, atol=0.0, explain=_beaten(args)))
     return run_check(A, "test_choose_lambda", "choose_lambda", fn, cases)
