@@ -119,3 +119,31 @@ def test_autodiff_gradient_earns_nothing_for_the_gradient(capsys):
     assert run_local(a4.check_cost, autograd_student) == 3.0
     assert run_local(a4.check_grad, autograd_student) == 0.0
     assert "automatic-differentiation library earns no points" in capsys.readouterr().out
+
+
+def test_choose_lambda_names_a_mistake_only_when_it_explains_every_choice(capsys):
+    """choose_lambda returns one of 8 lams, so a wrong criterion matches some named one by chance in a
+    single data set (a fit on the validation data scored on the training data was told 'the validation
+    error leaves out the intercept'). Each named criterion picks its own lams over the data sets, at
+    least two of them different from the right ones and from every other criterion's."""
+    import itertools
+    datasets = [a2._choice_data(*d) for d in a2.CHOICE_DATA]
+    picks = [tuple(R.choose_lambda(*args) for args in datasets)] + [
+        tuple(f(*args) for args in datasets) for f in a2.CHOICE_MISTAKES.values()]
+    assert all(sum(x != y for x, y in zip(a, b)) >= 2 for a, b in itertools.combinations(picks, 2))
+    for sentence, wrong in a2.CHOICE_MISTAKES.items():
+        assert run_local(a2.check_choose_lambda, wrong) < 2.0
+        out = capsys.readouterr().out
+        assert sentence in out and "more than one" not in out
+
+    def right_in_all_but_one(Phi, y, Pv, yv, lams):
+        """Agrees with the contract except on one data set, where it picks what a named mistake picks."""
+        right = R.choose_lambda(Phi, y, Pv, yv, lams)
+        first = a2._choice_data(*a2.CHOICE_DATA[0])
+        if Phi.shape == first[0].shape and np.array_equal(Phi, first[0]):
+            return 1000.0 if right != 1000.0 else 0.0001
+        return right
+    score = run_local(a2.check_choose_lambda, right_in_all_but_one)
+    out = capsys.readouterr().out
+    assert score == 1.5 and "another lam in lams has a lower validation mean squared error" in out
+    assert not any(s in out for s in a2.CHOICE_MISTAKES), out

@@ -501,7 +501,8 @@ class Case:
     """One comparison: `run(student_fn)` returns (student_result, expected); mistakes map a
     sentence to a function giving that mistake's result for the same case; `accept` maps a
     description to a function giving another result that is also right (e.g. Kingma & Ba's
-    efficient form of Adam)."""
+    efficient form of Adam); `explain` (got, expected) -> the message when the result is wrong and no
+    mistake matches (instead of `describe`), for results whose error in numbers says nothing (a chosen lam)."""
     name: str
     run: Callable
     weight: float = 1.0
@@ -513,6 +514,7 @@ class Case:
     accept: dict = field(default_factory=dict)
     locate: Callable = None
     warnings: str = "note"     # "note": judge the value, explain a warning; "fail": a warning fails the case
+    explain: Callable = None
 
 
 def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, notes=()):
@@ -743,6 +745,8 @@ def _run_case(case, student_fn):
             f"({i}) {m}" for i, m in enumerate(matches, 1))
     elif matches:
         message = matches[0]
+    elif case.explain is not None:
+        message = case.explain(got, expected)
     else:
         message = describe(got, expected, *opts, locate=case.locate)
     if warned:

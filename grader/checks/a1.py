@@ -7,6 +7,8 @@ and softmax ("must not overflow"), elsewhere the value is judged and a warning e
 """
 import numpy as np
 
+from scipy.special import logsumexp
+
 from ..reference import losses as R
 from ._core import compare, run_check
 
@@ -54,6 +56,12 @@ def check_gaussian_nll(fn):
                     lambda a, b, s: -R.gaussian_nll(a, b, s),
                 "this is one value per observation; the contract asks for their total, a single number":
                     lambda a, b, s: np.log(np.sqrt(2 * np.pi) * s) + (b - a) ** 2 / (2 * s ** 2),
+                "sigma is under the square root in the constant: it is m*log(sqrt(2*pi)*sigma), with sigma "
+                "outside the root (m*log(sqrt(2*pi*sigma)) is right only for sigma = 1)":
+                    lambda a, b, s: a.size * np.log(np.sqrt(2 * np.pi * s)) + np.sum((b - a) ** 2) / (2 * s ** 2),
+                "sigma is missing from the constant: it is m*log(sqrt(2*pi)*sigma), not m*log(sqrt(2*pi)) "
+                "(the two agree only for sigma = 1)":
+                    lambda a, b, s: a.size * np.log(np.sqrt(2 * np.pi)) + np.sum((b - a) ** 2) / (2 * s ** 2),
             }))
     return run_check(A, "test_gaussian_nll", "gaussian_nll", fn, cases)
 
@@ -69,7 +77,10 @@ def check_mse(half_sum_squared_error, mean_squared_error):
                                  "this is a mean; the lecture's J sums over samples":
                                      lambda a, b: 0.5 * np.mean((a - b) ** 2),
                                  "the errors are not squared: J = 1/2 * sum of (y_hat - y)**2":
-                                     lambda a, b: 0.5 * np.sum(a - b)}))
+                                     lambda a, b: 0.5 * np.sum(a - b),
+                                 "this squares the sum instead of summing the squares: J = 1/2 * sum of "
+                                 "(y_hat - y)**2, the square inside the sum":
+                                     lambda a, b: 0.5 * np.sum(a - b) ** 2}))
         cases.append(compare(f"mean_squared_error, shape {shape}", mean_squared_error,
                              R.mean_squared_error, (y_hat, y), mistakes={
                                  "extra factor 1/2: mean_squared_error is the plain mean of the squares":
@@ -78,7 +89,10 @@ def check_mse(half_sum_squared_error, mean_squared_error):
                                      lambda a, b: np.sum((a - b) ** 2) / a.shape[0],
                                  "this is the root of the mean squared error (RMSE); the contract asks for the mean "
                                  "squared error itself":
-                                     lambda a, b: np.sqrt(np.mean((a - b) ** 2))}))
+                                     lambda a, b: np.sqrt(np.mean((a - b) ** 2)),
+                                 "this is one mean per column (a mean over axis=0): the mean squared error is "
+                                 "the mean over ALL entries, a single number":
+                                     lambda a, b: np.mean((a - b) ** 2, axis=0)}))
     return run_check(A, "test_mse", "half_sum_squared_error and mean_squared_error",
                      (half_sum_squared_error, mean_squared_error), cases)
 
@@ -115,6 +129,11 @@ def check_binary_cross_entropy(fn):
             lambda p, y: -np.mean((1 - y) * np.log(p) + y * np.log(1 - p)),
         "log10 is not the natural log: the likelihood's log is np.log":
             lambda p, y: R.binary_cross_entropy(p, y) / np.log(10),
+        "the second term takes log(p) again: (1 - y) goes with log(1 - p)":
+            lambda p, y: -np.mean(y * np.log(p) + (1 - y) * np.log(p)),
+        "the means are taken inside the logs (log of the mean p): the loss is the mean over samples of "
+        "-[y_i log p_i + (1 - y_i) log(1 - p_i)], each sample with its own p_i":
+            lambda p, y: -np.mean(y) * np.log(np.mean(p)) - (1 - np.mean(y)) * np.log(1 - np.mean(p)),
         PER_SAMPLE: lambda p, y: -(y * np.log(p) + (1 - y) * np.log(1 - p))}
     for m in (10, 25):
         p = rng.uniform(0.02, 0.98, m)
@@ -147,6 +166,11 @@ def check_bce_with_logits(fn):
             lambda z, y: np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-z))),
         "the term is y*z, not z: max(z, 0) - y*z + log(1 + exp(-|z|))":
             lambda z, y: np.mean(np.maximum(z, 0) - z + np.log1p(np.exp(-np.abs(z)))),
+        "the y*z term is added: the loss is max(z, 0) - y*z + log(1 + exp(-|z|))":
+            lambda z, y: np.mean(np.maximum(z, 0) + y * z + np.log1p(np.exp(-np.abs(z)))),
+        "this is softplus(-z) - y*z: the loss is softplus(z) - y*z = log(1 + exp(z)) - y*z "
+        "(stably, max(z, 0) - y*z + log(1 + exp(-|z|)))":
+            lambda z, y: np.mean(np.logaddexp(0.0, -z) - y * z),
         PER_SAMPLE: lambda z, y: np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z))),
     }
     hints = {**OVERFLOW, "divide by zero": "sigmoid(z) rounded to exactly 0 or 1 and its log is -inf: the logits "
@@ -156,7 +180,7 @@ def check_bce_with_logits(fn):
         compare("ordinary logits", fn, R.binary_cross_entropy_with_logits, (z, y), mistakes=mistakes,
                 on_error=hints),
         compare("logits of +-1000 (must stay finite and exact)", fn, R.binary_cross_entropy_with_logits,
-                (np.array([1000.0, -1000.0, 1000.0, -1000.0, 40.0]), np.array([1.0, 0.0, 0.0, 1.0, 0.0])),
+                (np.array([1000.0, -1000.0, 1000.0, -1000.0, 40.0]), np.array([1.0, 0.0, 0.0, 1.0, 1.0])),
                 weight=2.0, mistakes=mistakes, on_error=hints),
         compare("soft targets", fn, R.binary_cross_entropy_with_logits,
                 (rng.normal(size=6), rng.uniform(0, 1, 6)), mistakes=mistakes, on_error=hints),
@@ -168,8 +192,10 @@ def check_softmax(fn):
     rng = _rng(16)
     huge = {"overflow": "exp overflowed for large logits: subtract each row's maximum before "
                         "exponentiating (it leaves the softmax unchanged)",
-            "invalid value": "exp overflowed to inf and inf/inf gave NaN: subtract each "
-                             "row's maximum before exponentiating"}
+            "invalid value": "a row's exponentials all became 0 (or inf), and 0/0 (or inf/inf) gave NaN: that "
+                             "happens when a row is shifted by more than its own maximum, e.g. by the largest "
+                             "entry of the whole array; subtract each ROW's maximum (axis=1, keepdims=True) "
+                             "before exponentiating"}
     mistakes = {
         "normalised over columns instead of rows: each ROW (one sample) must sum to 1":
             lambda Z: R.softmax(Z.T).T,
@@ -178,6 +204,9 @@ def check_softmax(fn):
         "the maximum subtracted must be each ROW's maximum (axis=1, keepdims=True): subtracting a column's "
         "maximum changes the softmax":
             lambda Z: np.exp(Z - Z.max(axis=0)) / np.exp(Z - Z.max(axis=0)).sum(axis=1, keepdims=True),
+        "the numerator is shifted by the row's maximum but the denominator is not: subtract the same maximum "
+        "in both (or the ratio changes by exp(max))":
+            lambda Z: np.exp(Z - Z.max(axis=1, keepdims=True)) / np.exp(Z).sum(axis=1, keepdims=True),
     }
     return run_check(A, "test_softmax", "softmax", fn, [
         compare("rows of ordinary logits", fn, R.softmax, (rng.normal(size=(5, 4)),), mistakes=mistakes,
@@ -191,6 +220,21 @@ def check_softmax(fn):
 
 def _ce_labels_shifted(Z, y):
     return R.softmax_cross_entropy(Z, (np.asarray(y) - 1) % Z.shape[1])
+
+
+#: The constants students add inside the log, or clip P to: Keras's 1e-7, scikit-learn's 1e-15,
+#: float64's machine epsilon, and the round ones in between.
+CAPS = (1e-7, 1e-8, 1e-9, 1e-10, 1e-12, 1e-15, float(np.finfo(float).eps))
+_CAPPED = ("a constant is added to P inside the log, or P is clipped (here eps = {eps}: log(P + eps) or "
+           "np.clip(P, eps, 1)): with a confident wrong prediction the loss is capped at about -log(eps); "
+           "compute the log-probabilities directly (log-sum-exp), with nothing added")
+
+
+def _ce_capped(eps):
+    def f(Z, y):
+        P = R.softmax(Z)[np.arange(Z.shape[0]), y]
+        return -np.mean(np.log(P + eps))
+    return f
 
 
 def check_softmax_cross_entropy(fn):
@@ -210,6 +254,10 @@ def check_softmax_cross_entropy(fn):
         "only log P[i, y_i]":
             lambda Z, y: -np.sum(R.log_softmax(Z)) / Z.shape[0],
         PER_SAMPLE: lambda Z, y: -R.log_softmax(Z)[np.arange(Z.shape[0]), y],
+        "the log-sum-exp is taken over the whole array: each sample's normaliser is the log-sum-exp of its "
+        "own row (axis=1)":
+            lambda Z, y: np.mean(logsumexp(Z) - Z[np.arange(Z.shape[0]), y]),
+        **{_CAPPED.format(eps=f"{eps:g}"): _ce_capped(eps) for eps in CAPS},
     }
     hints = {**OVERFLOW, **LOG0, **SHAPES, **LABELS}
     return run_check(A, "test_softmax_cross_entropy", "softmax_cross_entropy", fn, [
@@ -220,6 +268,12 @@ def check_softmax_cross_entropy(fn):
         compare("one class per sample, 1 sample", fn, R.softmax_cross_entropy,
                 (rng.normal(size=(1, 3)), np.array([2])), mistakes=mistakes, on_error=hints),
     ], forbidden=BY_HAND)
+
+
+def _grad_whole_columns(Z, y):
+    P = R.softmax(Z)
+    P[:, y] -= 1
+    return P / Z.shape[0]
 
 
 def check_softmax_cross_entropy_grad(fn):
@@ -237,7 +291,13 @@ def check_softmax_cross_entropy_grad(fn):
         "divided by every entry's count (Z.size = m*k): the gradient divides by the number of samples m only":
             lambda Z, y: R.softmax_cross_entropy_grad(Z, y) / Z.shape[1],
         "P is normalised over columns instead of rows: each row of P (one sample) must sum to 1":
-            lambda Z, y: (R.softmax(Z.T).T - np.eye(Z.shape[1])[y]) / Z.shape[0]}
+            lambda Z, y: (R.softmax(Z.T).T - np.eye(Z.shape[1])[y]) / Z.shape[0],
+        "1 is subtracted from whole columns (P[:, y] -= 1 takes every sample's entry in each label's column): "
+        "subtract 1 only at each sample's own label, P[np.arange(m), y] -= 1":
+            _grad_whole_columns,
+        "the one-hot matrix is built from np.eye(m), the number of samples: it needs np.eye(k), one column per "
+        "class (with fewer samples than classes it has too few columns)":
+            lambda Z, y: (R.softmax(Z) - np.eye(Z.shape[0])[y][:, :Z.shape[1]]) / Z.shape[0]}
     return run_check(A, "test_softmax_cross_entropy_grad", "softmax_cross_entropy_grad", fn, [
         compare("6 samples, 4 classes", fn, R.softmax_cross_entropy_grad, (Z, y), weight=2.0, mistakes=mistakes,
                 on_error={**SHAPES, **LABELS}),

@@ -10,7 +10,7 @@ validation mean squared error (a sum or a root ranks the same).
 import numpy as np
 
 from ..reference import regularization as R
-from ._core import StudentError, as_array, as_scalar, compare, run_check
+from ._core import Case, StudentError, as_array, as_scalar, close, compare, describe, fresh, recorded_call, run_check
 
 A = "a2-regularization"
 
@@ -32,6 +32,21 @@ def _all_keys(p):
     return [k for k in p]
 
 
+def _BIAS_GRAD_FORMS(grad):
+    """The two ways students leave the biases' zero gradients out of a penalty's gradient dict."""
+    return {
+        "the biases' gradient is the number 0: the contract asks for an array of zeros of each bias's shape "
+        "(np.zeros_like(b))":
+            lambda p, lam: {k: (v if k.startswith("W") else 0) for k, v in grad(p, lam).items()},
+        "only the weights have gradients: the dict needs a gradient for every key of params, zeros for "
+        "the biases":
+            lambda p, lam: {k: v for k, v in grad(p, lam).items() if k.startswith("W")}}
+
+
+ZERO_OVER_ZERO = {"invalid value encountered in divide": "W / |W| is 0/0 = NaN where a weight is exactly 0: "
+                                                         "use np.sign(W), which is 0 there"}
+
+
 def check_l2(l2_penalty, l2_penalty_grad):
     cases = []
     for seed, lam in ((1, 0.1), (2, 3.0)):
@@ -44,7 +59,10 @@ def check_l2(l2_penalty, l2_penalty_grad):
             "the norms are not squared: the penalty is lam/2 * sum of SQUARED entries (||W||^2, not ||W||)":
                 lambda p, lam: 0.5 * lam * sum(np.linalg.norm(v) for k, v in p.items() if k.startswith("W")),
             "the absolute values are summed: that is the L1 penalty; L2 sums the squares":
-                lambda p, lam: 0.5 * lam * sum(np.sum(np.abs(v)) for k, v in p.items() if k.startswith("W"))}))
+                lambda p, lam: 0.5 * lam * sum(np.sum(np.abs(v)) for k, v in p.items() if k.startswith("W")),
+            "np.linalg.norm(W, 2) of a matrix is its largest singular value (the spectral norm), not the root "
+            "of the sum of its squared entries: use np.sum(W**2) (or np.linalg.norm(W), the Frobenius norm)":
+                lambda p, lam: 0.5 * lam * sum(np.linalg.norm(v, 2) ** 2 for k, v in p.items() if k.startswith("W"))}))
         cases.append(compare(f"l2_penalty_grad, lam = {lam}", l2_penalty_grad, R.l2_penalty_grad, (p, lam),
                              weight=1.5, mistakes={
             "the biases get a penalty gradient too: the gradient for every b must be 0":
@@ -52,7 +70,8 @@ def check_l2(l2_penalty, l2_penalty_grad):
             "the gradient of lam/2 * w^2 is lam * w, not 2 * lam * w":
                 lambda p, lam: {k: 2 * v for k, v in R.l2_penalty_grad(p, lam).items()},
             "the gradient of lam/2 * w^2 is lam * w, not lam/2 * w":
-                lambda p, lam: {k: v / 2 for k, v in R.l2_penalty_grad(p, lam).items()}}))
+                lambda p, lam: {k: v / 2 for k, v in R.l2_penalty_grad(p, lam).items()},
+            **_BIAS_GRAD_FORMS(R.l2_penalty_grad)}))
     return run_check(A, "test_l2", "l2_penalty and l2_penalty_grad", (l2_penalty, l2_penalty_grad), cases)
 
 
@@ -66,13 +85,20 @@ def check_l1(l1_penalty, l1_penalty_grad):
             "the L1 penalty has no 1/2: it is lam * sum |w|":
                 lambda p, lam: R.l1_penalty(p, lam) / 2,
             "the entries are not made positive: the penalty sums their ABSOLUTE values":
-                lambda p, lam: lam * sum(np.sum(v) for k, v in p.items() if k.startswith("W"))}))
+                lambda p, lam: lam * sum(np.sum(v) for k, v in p.items() if k.startswith("W")),
+            "np.linalg.norm(W, 1) of a matrix is its largest column sum of |entries|, not the sum of all "
+            "|entries|: use np.sum(np.abs(W))":
+                lambda p, lam: lam * sum(np.linalg.norm(v, 1) for k, v in p.items() if k.startswith("W"))}))
         cases.append(compare(f"l1_penalty_grad, lam = {lam} (one weight exactly 0)", l1_penalty_grad,
                              R.l1_penalty_grad, (p, lam), weight=1.5, mistakes={
             "the gradient of lam*|w| is lam*sign(w), not lam*|w|":
                 lambda p, lam: {k: (lam * np.abs(v) if k.startswith("W") else 0 * v) for k, v in p.items()},
             "the biases get a penalty gradient too: the gradient for every b must be 0":
-                lambda p, lam: R.l1_penalty_grad(p, lam, keys=_all_keys(p))}))
+                lambda p, lam: R.l1_penalty_grad(p, lam, keys=_all_keys(p)),
+            "np.copysign(lam, W) is +lam or -lam where a weight is exactly 0; the subgradient the contract uses "
+            "there is 0, as np.sign(W) gives":
+                lambda p, lam: {k: (np.copysign(lam, v) if k.startswith("W") else 0 * v) for k, v in p.items()},
+            **_BIAS_GRAD_FORMS(R.l1_penalty_grad)}, on_error=ZERO_OVER_ZERO))
     return run_check(A, "test_l1", "l1_penalty and l1_penalty_grad", (l1_penalty, l1_penalty_grad), cases)
 
 
@@ -93,6 +119,9 @@ def check_weight_decay_step(fn):
         "the step goes uphill: subtract lr * dJ/dW":
             lambda p, g, lr, lam: {k: ((1 - lr * lam) * v if k.startswith("W") else v) + lr * g[k]
                                    for k, v in p.items()},
+        "the decay factor is (1 - lr*lam): with (1 + lr*lam) the weights grow instead of shrinking":
+            lambda p, g, lr, lam: {k: ((1 + lr * lam) * v if k.startswith("W") else v) - lr * g[k]
+                                   for k, v in p.items()},
         "the data gradient is missing: W <- (1 - lr*lam) W - lr dJ/dW also follows the loss":
             lambda p, g, lr, lam: {k: (1 - lr * lam) * v if k.startswith("W") else v for k, v in p.items()}},
         readonly=NOT_IN_PLACE if i == 0 else None)
@@ -105,6 +134,14 @@ def _soft_threshold(p, g, lr, lam):
     for k, v in p.items():
         u = v - lr * g[k]
         out[k] = np.sign(u) * np.maximum(np.abs(u) - lr * lam, 0.0) if k.startswith("W") else u
+    return out
+
+
+def _sign_after_step(p, g, lr, lam):
+    out = {}
+    for k, v in p.items():
+        u = v - lr * g[k]
+        out[k] = u - lr * lam * np.sign(u) if k.startswith("W") else u
     return out
 
 
@@ -127,7 +164,13 @@ def check_l1_step(fn):
             lambda p, g, lr, lam: {k: v + (lr * lam * np.sign(v) if k.startswith("W") else 0) - lr * g[k]
                                    for k, v in p.items()},
         "this is the L2 (weight-decay) step: the L1 step subtracts lr*lam*sign(W), not lr*lam*W":
-            lambda p, g, lr, lam: R.weight_decay_step(p, g, lr, lam)},
+            lambda p, g, lr, lam: R.weight_decay_step(p, g, lr, lam),
+        "the sign is taken of the weights after the gradient step, sign(W - lr*dJ/dW): the penalty's "
+        "subgradient is lam*sign(W) of the weights before it":
+            _sign_after_step,
+        "lr multiplies the penalty twice: the step is W - lr*lam*sign(W) - lr*dJ/dW":
+            lambda p, g, lr, lam: {k: v - (lr * lr * lam * np.sign(v) if k.startswith("W") else 0) - lr * g[k]
+                                   for k, v in p.items()}},
         readonly=NOT_IN_PLACE if i == 0 else None)
         for i, (s, lr, lam) in enumerate(((7, 0.1, 0.5), (8, 0.05, 1.0)))]
     return run_check(A, "test_l1_step", "l1_step", fn, cases)
@@ -151,6 +194,11 @@ def _penalise_bias(Phi, y, lam):
     return sol[:-1], sol[-1]
 
 
+def _intercept_mean_y(Phi, y, lam):
+    w = np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ (y - y.mean()))
+    return w, y.mean()
+
+
 def check_ridge_fit(fn):
     rng = np.random.default_rng(9)
     cases = []
@@ -167,7 +215,13 @@ def check_ridge_fit(fn):
             "lam is doubled: minimising 1/2||Phi w + b - y||^2 + lam/2 ||w||^2 gives A^T A + lam D, not 2 lam D":
                 lambda Phi, y, lam: R.ridge_fit(Phi, y, 2 * lam),
             "lam is halved: minimising 1/2||Phi w + b - y||^2 + lam/2 ||w||^2 gives A^T A + lam D, not lam/2 D":
-                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam / 2)}))
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam / 2),
+            "lam is multiplied by m: this minimises the MEAN squared error plus lam/2 ||w||^2; the contract's "
+            "objective is 1/2 times the SUM of squared errors plus lam/2 ||w||^2":
+                lambda Phi, y, lam: R.ridge_fit(Phi, y, lam * len(y)),
+            "b = mean(y) is the intercept only when the features are centred: centre Phi before fitting w "
+            "(then b = mean(y) - mean(Phi) @ w), or add a column of ones for b":
+                _intercept_mean_y}))
     return run_check(A, "test_ridge_fit", "ridge_fit", fn, cases)
 
 
@@ -183,35 +237,128 @@ def _val_errors(Phi, y, Pv, yv, lams):
     return [np.mean((Pv @ w + b - yv) ** 2) for w, b in (R.ridge_fit(Phi, y, lam) for lam in lams)]
 
 
+def _fit_on_validation(Phi, y, Pv, yv, lams):
+    errs = [np.mean((Phi @ w + b - y) ** 2) for w, b in (R.ridge_fit(Pv, yv, lam) for lam in lams)]
+    return float(lams[int(np.argmin(errs))])
+
+
+#: Each named criterion picks its own sequence of lams over these data sets (tests/test_checks.py
+#: checks it): a choice among 8 lams matches some wrong criterion by chance in one data set, so a
+#: mistake is named only if it explains the student's choice in every one.
+CHOICE_MISTAKES = {
+    "this is the lam with the lowest TRAINING error (always the smallest): choose on the validation data":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((P @ w + b - y) ** 2)),
+    "the validation error leaves out the intercept: the predictions are Phi_val @ w + b":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w - yv) ** 2)),
+    "this ranks by the mean ABSOLUTE validation error; the contract ranks by the mean SQUARED error":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean(np.abs(Pv @ w + b - yv))),
+    "this ranks by the penalised objective on the validation data; rank by the validation error alone "
+    "(the penalty is not part of how well the fit predicts)":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: 0.5 * np.sum((Pv @ w + b - yv) ** 2) + lam / 2 * np.sum(w ** 2)),
+    "this ranks by the LARGEST validation error; the contract uses the mean squared error":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.max(np.abs(Pv @ w + b - yv))),
+    "this is the lam with the HIGHEST validation error: take the argmin, not the argmax":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: -np.mean((Pv @ w + b - yv) ** 2)),
+    "this is the position of the best lam in lams; return the lam itself":
+        lambda *a: float(np.argmin(_val_errors(*a))),
+    "this is the best validation error; return the lam that achieves it":
+        lambda *a: float(np.min(_val_errors(*a))),
+    "the training and validation data are swapped: fit on (Phi_train, y_train) and compute the error on "
+    "(Phi_val, y_val)":
+        _fit_on_validation,
+    "these are the lams a ridge_fit that penalises the intercept would choose: b is not penalised (see "
+    "ridge_fit's feedback)":
+        _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w + b - yv) ** 2), fit=_penalise_bias),
+}
+
+LAMS = [1e-4, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1000.0]
+#: (seed, training samples, features, validation samples, noise, intercept) of each data set
+CHOICE_DATA = [(622, 12, 4, 40, 1.0, 5.0), (368, 20, 8, 20, 0.5, 2.0), (673, 15, 5, 30, 1.0, 5.0),
+               (460, 15, 5, 50, 0.5, 2.0)]
+
+
+def _choice_data(seed, m, n, m_val, noise, intercept):
+    rng = np.random.default_rng(seed)
+    w_true = rng.normal(size=n) * rng.uniform(0, 1, n)
+    Phi, Phi_v = rng.normal(size=(m, n)), rng.normal(size=(m_val, n))
+    y = Phi @ w_true + intercept + noise * rng.normal(size=m)
+    y_v = Phi_v @ w_true + intercept + noise * rng.normal(size=m_val)
+    return Phi, y, Phi_v, y_v, list(LAMS)
+
+
+class _Choices:
+    """The student's choose_lambda on every data set. Planned one call per case, as usual; when judged,
+    all are read at the first case, so that each case can see the student's choices in all of them."""
+
+    def __init__(self, fn, datasets):
+        self.fn, self.datasets, self.read = fn, datasets, None
+
+    def get(self, k):
+        if self.fn.session.planning:
+            recorded_call(self.fn, *self.datasets[k])      # plans this case's call (and stops)
+        if self.read is None:
+            self.read = []
+            for args in self.datasets:
+                try:
+                    value, res = recorded_call(self.fn, *args)
+                    self.read.append((value, res, None))
+                except StudentError as exc:
+                    self.read.append((None, {}, exc))
+        value, res, exc = self.read[k]
+        self.fn.session.last = res
+        if exc is not None:
+            raise exc
+        return _lam_of(value)
+
+    def chose_everywhere(self, model):
+        """True if model's choice is the student's in every data set."""
+        for k, args in enumerate(self.datasets):
+            value, _, exc = self.read[k]
+            try:
+                if exc is not None or not close(_lam_of(value), model(*fresh(args)), rtol=1e-12, atol=0.0):
+                    return False
+            except StudentError:
+                return False
+        return True
+
+
+def _lam_of(value):
+    got = as_array(value, "chosen lam")
+    return got.reshape(()) if got.size == 1 else got
+
+
+def _beaten(args):
+    """The message for a chosen lam that no named mistake explains: which lam was beaten, not the winner."""
+    def explain(got, expected):
+        Phi, y, Pv, yv, lams = args
+        if np.ndim(got) != 0:
+            return describe(got, expected, rtol=1e-12, atol=0.0)
+        errors = _val_errors(Phi, y, Pv, yv, lams)
+        same = [i for i, lam in enumerate(lams) if close(got, lam, rtol=1e-12, atol=0.0)]
+        if not same:
+            return (f"your function returned {float(got):g}, which is not one of the lams it was given: return "
+                    "the lam itself, the one whose fit on the training data has the lowest validation mean "
+                    "squared error")
+        lower = 1 - min(errors) / errors[same[0]]
+        return (f"your function chose lam = {float(got):g}, but another lam in lams has a lower validation mean "
+                f"squared error (about {lower:.0%} lower) when ridge_fit is fitted on the training data: return "
+                "the lam with the lowest validation MSE (the first if several tie)")
+    return explain
+
+
 def check_choose_lambda(fn):
-    """Data where every wrong criterion students use picks another lam than the validation MSE."""
-    rng = np.random.default_rng(255)
-    lams = [1e-4, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1000.0]
-    mistakes = {
-        "this is the lam with the lowest TRAINING error (always the smallest): choose on the validation data":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((P @ w + b - y) ** 2)),
-        "the validation error leaves out the intercept: the predictions are Phi_val @ w + b":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean((Pv @ w - yv) ** 2)),
-        "this ranks by the mean ABSOLUTE validation error; the contract ranks by the mean SQUARED error":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.mean(np.abs(Pv @ w + b - yv))),
-        "this ranks by the penalised objective on the validation data; rank by the validation error alone "
-        "(the penalty is not part of how well the fit predicts)":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: 0.5 * np.sum((Pv @ w + b - yv) ** 2) + lam / 2 * np.sum(w ** 2)),
-        "this ranks by the LARGEST validation error; the contract uses the mean squared error":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: np.max(np.abs(Pv @ w + b - yv))),
-        "this is the lam with the HIGHEST validation error: take the argmin, not the argmax":
-            _choose_by(lambda P, y, Pv, yv, w, b, lam: -np.mean((Pv @ w + b - yv) ** 2)),
-        "this is the position of the best lam in lams; return the lam itself":
-            lambda *a: float(np.argmin(_val_errors(*a))),
-        "this is the best validation error; return the lam that achieves it":
-            lambda *a: float(np.min(_val_errors(*a))),
-    }
+    """Data sets where the criteria students use pick different lams than the validation MSE and than
+    each other; a mistake is named only if it explains the student's choice in every data set."""
+    datasets = [_choice_data(*d) for d in CHOICE_DATA]
+    choices = _Choices(fn, datasets)
     cases = []
-    for k in range(2):
-        w_true = rng.normal(size=8) * rng.uniform(0, 1, 8)
-        Phi, Phi_v = rng.normal(size=(12, 8)), rng.normal(size=(40, 8))
-        y = Phi @ w_true + 2.0 + rng.normal(size=12)
-        y_v = Phi_v @ w_true + 2.0 + rng.normal(size=40)
-        cases.append(compare(f"validation set {k + 1}", fn, R.choose_lambda, (Phi, y, Phi_v, y_v, lams),
-                             mistakes=mistakes, rtol=1e-12, atol=0.0))
+    for k, args in enumerate(datasets):
+        def run(_, k=k, args=args):
+            return choices.get(k), np.asarray(R.choose_lambda(*fresh(args)))
+
+        def named(model, k=k, args=args):
+            return lambda: model(*fresh(args)) if choices.chose_everywhere(model) else np.nan
+        cases.append(Case(f"validation set {k + 1}", run, 1.0,
+                          {s: named(f) for s, f in CHOICE_MISTAKES.items()},
+                          rtol=1e-12, atol=0.0, explain=_beaten(args)))
     return run_check(A, "test_choose_lambda", "choose_lambda", fn, cases)

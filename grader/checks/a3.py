@@ -271,8 +271,80 @@ def _nesterov_plus(params, grad_fn, state=None, lr=0.01, gamma=0.9):
     return {k: params[k] - v[k] for k in params}, v
 
 
+def _state(params, *names):
+    return {n: {k: np.zeros_like(v, dtype=float) for k, v in params.items()} for n in names}
+
+
+def _momentum_ema(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    v = _state(params, "v")["v"] if state is None else state
+    g = grad_fn(params)
+    v = {k: gamma * v[k] + (1 - gamma) * lr * g[k] for k in params}
+    return {k: params[k] - v[k] for k in params}, v
+
+
+def _nesterov_no_gamma(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    v = _state(params, "v")["v"] if state is None else state
+    g = grad_fn({k: params[k] - v[k] for k in params})
+    v = {k: gamma * v[k] + lr * g[k] for k in params}
+    return {k: params[k] - v[k] for k in params}, v
+
+
+def _adagrad_no_sqrt(params, grad_fn, state=None, lr=0.01, eps=1e-8):
+    G = _state(params, "G")["G"] if state is None else state
+    g = grad_fn(params)
+    G = {k: G[k] + g[k] ** 2 for k in params}
+    return {k: params[k] - lr / (G[k] + eps) * g[k] for k in params}, G
+
+
+def _adadelta_variant(kind):
+    def step(params, grad_fn, state=None, rho=0.95, eps=1e-6):
+        s = state or _state(params, "Eg2", "Edx2")
+        g = grad_fn(params)
+        Eg2 = {k: rho * s["Eg2"][k] + (1 - rho) * g[k] ** 2 for k in params}
+        if kind == "upside_down":
+            dx = {k: -np.sqrt(Eg2[k] + eps) / np.sqrt(s["Edx2"][k] + eps) * g[k] for k in params}
+        else:
+            dx = {k: -np.sqrt(s["Edx2"][k] + eps) / np.sqrt(Eg2[k] + eps) * g[k] for k in params}
+        Edx2 = {k: rho * s["Edx2"][k] + (1 - rho) * dx[k] ** 2 for k in params}
+        if kind == "edx_kept":
+            Edx2 = s["Edx2"]
+        return {k: params[k] + dx[k] for k in params}, {"Eg2": Eg2, "Edx2": Edx2}
+    return step
+
+
+def _rmsprop_variant(kind):
+    def step(params, grad_fn, state=None, lr=0.001, gamma=0.9, eps=1e-8):
+        E = _state(params, "E")["E"] if state is None else state
+        g = grad_fn(params)
+        if kind == "swapped":
+            E = {k: (1 - gamma) * E[k] + gamma * g[k] ** 2 for k in params}
+        else:
+            E = {k: gamma * E[k] + (1 - gamma) * g[k] ** 2 for k in params}
+        den = (lambda x: x + eps) if kind == "no_sqrt" else (lambda x: np.sqrt(x + eps))
+        return {k: params[k] - lr / den(E[k]) * g[k] for k in params}, E
+    return step
+
+
+def _adam_t(kind):
+    """Adam whose step counter is wrong: "plus_one" corrects with t + 1, "stuck" always with t = 1,
+    "swapped" corrects m with beta2^t and v with beta1^t."""
+    def step(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        s = state or {"t": 0, **_state(params, "m", "v")}
+        g = grad_fn(params)
+        t = s["t"] + 1
+        m = {k: beta1 * s["m"][k] + (1 - beta1) * g[k] for k in params}
+        v = {k: beta2 * s["v"][k] + (1 - beta2) * g[k] ** 2 for k in params}
+        tc = {"plus_one": t + 1, "stuck": 1}.get(kind, t)
+        b1, b2 = (beta2, beta1) if kind == "swapped" else (beta1, beta2)
+        new = {k: params[k] - lr * (m[k] / (1 - b1 ** tc)) / (np.sqrt(v[k] / (1 - b2 ** tc)) + eps) for k in params}
+        return new, {"t": t, "m": m, "v": v}
+    return step
+
+
 ZERO_DIV = {"divide by zero": "on the first step the bias correction divided by 1 - beta^0 = 0: "
                               "increase t before using it, so that the first step has t = 1",
+            "invalid value encountered in sqrt": "the square root of a negative number: v must average the "
+                                                 "SQUARES of the gradients, beta2 v + (1 - beta2) g**2",
             "invalid value": "NaN appeared: check that t is 1 on the first step and that you take "
                              "the root of a non-negative quantity"}
 
@@ -282,7 +354,9 @@ def check_gradient_descent(fn):
         fn, R.gradient_descent, {"the step goes uphill: subtract lr * gradient":
                                  lambda p, g, s=None, lr=0.01: ({k: p[k] + lr * g(p)[k] for k in p}, s),
                                  "lr is missing: theta <- theta - lr * gradient":
-                                 lambda p, g, s=None, lr=0.01: ({k: p[k] - g(p)[k] for k in p}, s)},
+                                 lambda p, g, s=None, lr=0.01: ({k: p[k] - g(p)[k] for k in p}, s),
+                                 "lr is applied twice: theta <- theta - lr * gradient, not lr**2":
+                                 lambda p, g, s=None, lr=0.01: ({k: p[k] - lr * lr * g(p)[k] for k in p}, s)},
         {"lr": 0.05}))
 
 
@@ -292,8 +366,11 @@ def check_momentum(fn):
         "lr is missing from the velocity: v = gamma v + lr g": _momentum_no_lr,
         "lr is applied twice: v = gamma v + lr g already contains it, so theta <- theta - v": _momentum_lr_twice,
         "the gradient is taken at the look-ahead point: that is NAG, not momentum": R.nesterov,
-        "there is no momentum: the velocity must remember gamma times its previous value":
+        "there is no momentum: the velocity must remember gamma times its previous value (return the new "
+        "velocity as the state, and use the state you are given)":
             lambda p, g, s=None, lr=0.01, gamma=0.9: R.gradient_descent(p, g, None, lr),
+        "(1 - gamma) scales the gradient: that is an exponential moving average (Adam's m), not momentum; "
+        "v = gamma v + lr g": _momentum_ema,
     }, {"lr": 0.02, "gamma": 0.8}))
 
 
@@ -302,15 +379,19 @@ def check_nesterov(fn):
         "the gradient is taken at theta: NAG takes it at the look-ahead point theta - gamma v": R.momentum,
         "the look-ahead point is theta - gamma v (where momentum carries theta), not theta + gamma v":
             _nesterov_plus,
+        "gamma is missing from the look-ahead point: the gradient is taken at theta - gamma v, not theta - v":
+            _nesterov_no_gamma,
     }, {"lr": 0.02, "gamma": 0.8}))
 
 
 def check_adagrad(fn):
     return run_check(A, "test_adagrad", "adagrad", fn, _cases(fn, R.adagrad, {
         "G must accumulate the SQUARES of the gradients, not the gradients": _adagrad_sum_g,
-        "this divides by the root of the current squared gradient only: Adagrad sums all past squares":
+        "this divides by the root of the current squared gradient only: Adagrad sums all past squares "
+        "(carry G over in the state)":
             lambda p, g, s=None, lr=0.01, eps=1e-8: _rmsprop_current_only(p, g, s, lr, eps=eps),
         "eps goes inside the square root here: lr / sqrt(G + eps)": _adagrad_eps_outside,
+        "the square root is missing: divide by sqrt(G + eps), not by G + eps": _adagrad_no_sqrt,
     }, {"lr": 0.1}, small_grad=True, on_error={
         "invalid value": "the square root of a negative number: G must accumulate the SQUARES of the gradients"}))
 
@@ -326,6 +407,10 @@ def check_adadelta(fn):
         "the default eps is 1e-6 (Zeiler 2012, as in the signature), not 1e-8": _adadelta_eps_1e8,
         "E[dtheta^2] must decay its own previous value, rho E[dtheta^2]_{t-1} + (1 - rho) dtheta_t^2: the "
         "slides' E[theta^2]_{t-1} is a typo for E[dtheta^2]_{t-1}": _adadelta_theta_typo,
+        "the ratio is upside down: the update is -RMS[dtheta]_{t-1} / RMS[g]_t * g, not RMS[g] / RMS[dtheta]":
+            _adadelta_variant("upside_down"),
+        "E[dtheta^2] is never updated (the state keeps the old one): after each step, E[dtheta^2] <- "
+        "rho E[dtheta^2] + (1 - rho) dtheta^2": _adadelta_variant("edx_kept"),
     }, {"rho": 0.9, "eps": 1e-4}))
 
 
@@ -338,6 +423,9 @@ def check_rmsprop(fn):
         "gamma is ignored: the slides' 0.9 E + 0.1 g^2 is the case gamma = 0.9; use the gamma argument":
             _rmsprop_fixed_09,
         "eps goes inside the square root here: lr / sqrt(E[g^2] + eps)": _rmsprop_eps_outside,
+        "the weights of the running average are swapped: E[g^2] <- gamma E[g^2] + (1 - gamma) g^2":
+            _rmsprop_variant("swapped"),
+        "the square root is missing: divide by sqrt(E[g^2] + eps), not by E[g^2] + eps": _rmsprop_variant("no_sqrt"),
     }, {"lr": 0.01, "gamma": 0.8}, small_grad=True))
 
 
@@ -354,6 +442,12 @@ def check_adam(fn):
         "beta2 is ignored: use the beta2 argument (here 0.99), not a constant 0.999":
             _adam_beta2(0.999, fixed=True),
         "only m is bias-corrected: v needs its correction too, v_hat = v / (1 - beta2^t)": _adam_only_m_corrected,
+        "the bias correction uses t + 1 (off by one): the first step has t = 1, so that it divides by 1 - beta":
+            _adam_t("plus_one"),
+        "t is never increased: the bias correction must use the step number t = 1, 2, 3, ... (store the new t "
+        "in the state)": _adam_t("stuck"),
+        "the bias corrections are swapped: m_hat = m / (1 - beta1^t) and v_hat = v / (1 - beta2^t)":
+            _adam_t("swapped"),
     }, {"lr": 0.01, "beta1": 0.8, "beta2": 0.99}, small_grad=True, on_error=ZERO_DIV,
         defaults={"near": (20.0, 0.25), "seed": 3, "n": 100},
         accept={"Kingma & Ba's efficient form": _adam_efficient}))

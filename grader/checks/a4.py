@@ -26,10 +26,13 @@ def _variant(kind):
     def f(p, X, lam, beta, rho):
         m = X.shape[0]
         W1, b1, W2, b2 = (np.asarray(p[k], dtype=float) for k in R.PARAM_KEYS)
-        H = expit(X @ W1 + b1)
-        Xh = expit(H @ W2 + b2)
+        z2 = X @ W1 + b1
+        H = expit(z2)
+        z3 = H @ W2 + b2
+        Xh = expit(z3)
         rho_hat = H.mean(axis=1 if kind == "rho_axis" else 0)
-        if kind == "rho_axis":       # the cost is all the student gets; the gradient cannot broadcast
+        if kind in ("rho_axis", "rho_output"):   # the cost only: the gradient cannot broadcast, or is a guess
+            rho_hat = Xh.mean(axis=0) if kind == "rho_output" else rho_hat
             return float(0.5 * np.sum((Xh - X) ** 2) / m + 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
                          + beta * np.sum(R.kl_divergence(rho, rho_hat))), None
         wd = 0.5 * lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
@@ -39,6 +42,8 @@ def _variant(kind):
             db1_wd, db2_wd = lam * b1, lam * b2
         if kind == "no_half":
             wd, dW1_wd, dW2_wd = 2 * wd, 2 * lam * W1, 2 * lam * W2
+        if kind == "no_decay_grad":
+            dW1_wd, dW2_wd = 0.0, 0.0
         recon = 0.5 * np.sum((Xh - X) ** 2) / m
         scale = 1.0 if kind == "no_m" else 1.0 / m      # the 1/m of the averaged terms' gradients
         d3 = (Xh - X) * Xh * (1 - Xh) * scale
@@ -46,6 +51,11 @@ def _variant(kind):
             recon, d3 = recon * m, d3 * m
         if kind == "recon_no_half":
             recon, d3 = 2 * recon, 2 * d3
+        if kind == "recon_mean_all":     # np.mean over every entry: divided by m*n
+            recon, d3 = recon / X.shape[1], d3 / X.shape[1]
+        dsig2 = z2 * (1 - z2) if kind == "dsig_of_z" else H * (1 - H)
+        if kind == "dsig_of_z":
+            d3 = (Xh - X) * z3 * (1 - z3) * scale
         if kind == "no_output_derivative":
             d3 = (Xh - X) * scale
         if kind == "per_sample":
@@ -54,11 +64,15 @@ def _variant(kind):
         else:
             sp_cost = beta * np.sum(R.kl_divergence(rho, rho_hat))
             sp_grad = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat)) * scale
+        if kind == "sparse_no_m":
+            sp_grad = sp_grad / scale
+        if kind == "sparse_no_beta":
+            sp_grad = sp_grad / beta
         if kind == "no_kl_grad":
             sp_grad = 0.0
         if kind == "kl_grad_sign":
             sp_grad = -sp_grad
-        d2 = (d3 @ W2.T + sp_grad) * H * (1 - H)
+        d2 = (d3 @ W2.T + sp_grad) * dsig2
         grads = {"W1": X.T @ d2 + dW1_wd, "b1": d2.sum(0) + db1_wd, "W2": H.T @ d3 + dW2_wd, "b2": d3.sum(0) + db2_wd}
         return float(recon + wd + sp_cost), grads
     return f
@@ -90,6 +104,23 @@ MISTAKES = {
         _variant("no_output_derivative"),
     "the sparsity gradient has the wrong sign: d KL / d rho_hat = -rho/rho_hat + (1-rho)/(1-rho_hat)":
         _variant("kl_grad_sign"),
+    "sigma'(z) is computed from the pre-activation as z (1 - z): it is a (1 - a), with the activation "
+    "a = sigmoid(z)":
+        _variant("dsig_of_z"),
+    "the sparsity term's gradient is missing its 1/m (the reconstruction's has it): add "
+    "beta * (-rho/rho_hat + (1-rho)/(1-rho_hat)) / m to every sample's hidden error":
+        _variant("sparse_no_m"),
+    "beta is missing from the sparsity term's gradient: beta * (-rho/rho_hat + (1-rho)/(1-rho_hat)) / m":
+        _variant("sparse_no_beta"),
+    "lam * W is missing from the gradients of W1 and W2: the weight decay lam/2 (||W1||^2 + ||W2||^2) is in "
+    "the cost, so its gradient lam * W belongs in the gradient":
+        _variant("no_decay_grad"),
+    "rho_hat is taken of the output layer: it is the average activation of each HIDDEN unit over the samples, "
+    "H.mean(axis=0)":
+        _variant("rho_output"),
+    "the reconstruction error is averaged over every entry (divided by m*n): the contract divides the sum of "
+    "squared errors by the number of samples m only, 1/(2m) sum ||x_hat - x||^2":
+        _variant("recon_mean_all"),
 }
 
 
@@ -124,10 +155,13 @@ def check_kl_divergence(fn):
         "the second term is missing: the KL of two Bernoulli distributions also has "
         "(1-rho) log((1-rho)/(1-rho_hat))":
             lambda r, q: r * np.log(r / q),
-        "the fractions are upside down: rho log(rho/rho_hat), not rho log(rho_hat/rho)":
+        "the result is the negative of the KL (the fractions are upside down, or a minus sign too many): "
+        "rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat)), never negative":
             lambda r, q: r * np.log(q / r) + (1 - r) * np.log((1 - q) / (1 - r)),
         "this is summed over the units; the contract returns one KL per entry of rho_hat (an array)":
             lambda r, q: np.sum(R.kl_divergence(r, q)),
+        "np.log2 gives the KL in bits: the sparsity penalty uses the natural log, np.log":
+            lambda r, q: R.kl_divergence(r, q) / np.log(2),
     }
     return run_check(A, "test_kl_divergence", "kl_divergence", fn, [
         compare("rho = 0.1", fn, R.kl_divergence, (0.1, rho_hat), mistakes=mistakes),

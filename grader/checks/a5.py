@@ -40,16 +40,22 @@ def _variant(kind):
         cost = -np.mean(logP[np.arange(m), y]) + half * lam * sum(np.sum(p[k] ** 2) for k in decayed)
         if kind == "sum_cost":
             cost = -np.sum(logP[np.arange(m), y]) + 0.5 * lam * np.sum(p["W3"] ** 2)
+        if kind == "decay_b3":
+            cost += 0.5 * lam * np.sum(p["b3"] ** 2)
         d = np.exp(logP)
         d[np.arange(m), y] -= 1
         d = d if kind in ("no_m", "sum_cost") else d / m
-        g = {"W3": A2.T @ d, "b3": d.sum(0)}
+        d = -d if kind == "sign" else d
+        total = (lambda e: e.mean(0)) if kind == "bias_mean" else (lambda e: e.sum(0))
+        g = {"W3": A2.T @ d, "b3": total(d)}
         d2 = d @ p["W3"].T * (1.0 if kind == "no_sigmoid_grad" else A2 * (1 - A2))
-        g["W2"], g["b2"] = A1.T @ d2, d2.sum(0)
+        g["W2"], g["b2"] = A1.T @ d2, total(d2)
         d1 = d2 @ p["W2"].T * (1.0 if kind == "no_sigmoid_grad" else A1 * (1 - A1))
-        g["W1"], g["b1"] = X.T @ d1, d1.sum(0)
-        for k in decayed:
+        g["W1"], g["b1"] = X.T @ d1, total(d1)
+        for k in (() if kind == "no_decay_grad" else decayed):
             g[k] = g[k] + 2 * half * lam * p[k]
+        if kind == "decay_b3":
+            g["b3"] = g["b3"] + lam * p["b3"]
         return float(cost), g
     return f
 
@@ -64,6 +70,16 @@ MISTAKES = {
         _variant("sum_cost"),
     "the weight decay is missing its 1/2: lam/2 * ||W3||^2, whose gradient is lam * W3":
         _variant("decay_no_half"),
+    "the softmax bias b3 is decayed too: the weight decay lam/2 ||W3||^2 covers the weights W3 only":
+        _variant("decay_b3"),
+    "the error is (Y - P)/m: the sign is flipped; the output error of softmax with cross-entropy is (P - Y)/m":
+        _variant("sign"),
+    "lam * W3 is missing from W3's gradient: the weight decay lam/2 ||W3||^2 is in the cost, so its gradient "
+    "lam * W3 belongs in the gradient":
+        _variant("no_decay_grad"),
+    "the bias gradients are divided by m twice: the errors already carry the 1/m, so sum them over the "
+    "samples (axis=0) instead of taking their mean":
+        _variant("bias_mean"),
 }
 
 
@@ -96,7 +112,9 @@ def check_stack_features(fn):
             "the second layer's sigmoid is missing: A2 = sigmoid(A1 W2 + b2)":
                 lambda p, X: expit(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"],
             "the biases are left out: each layer is sigmoid(A W + b)":
-                lambda p, X: expit(expit(X @ p["W1"]) @ p["W2"])}))
+                lambda p, X: expit(expit(X @ p["W1"]) @ p["W2"]),
+            "the second layer uses ReLU: both encoder layers are sigmoid layers, A2 = sigmoid(A1 W2 + b2)":
+                lambda p, X: np.maximum(0.0, expit(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])}))
     return run_check(A, "test_stack_features", "stack_features", fn, cases)
 
 
@@ -128,5 +146,10 @@ def check_predict(fn):
             "this is the argmax of the features; the class comes from the softmax layer (W3, b3) on top of them":
                 lambda p, X: np.argmax(R.features(p, X), axis=1),
             "this is the argmin: the most probable class is the argmax":
-                lambda p, X: np.argmin(_logits(p, X), axis=1)}))
+                lambda p, X: np.argmin(_logits(p, X), axis=1),
+            "the classes come as a column, shape (m, 1): predict returns a 1-D array of m classes (no keepdims, "
+            "no [:, None])":
+                lambda p, X: R.predict(p, X)[:, None],
+            "the softmax layer's bias b3 is left out: the class is the argmax of A2 W3 + b3":
+                lambda p, X: np.argmax(R.features(p, X) @ p["W3"], axis=1)}))
     return run_check(A, "test_predict", "predict", fn, cases)

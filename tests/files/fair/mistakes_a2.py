@@ -176,6 +176,117 @@ def choose_objective(Phi_train, y_train, Phi_val, y_val, lams):
     return best
 
 
+# ---- from the fairness review (each named by its own diagnosis) ----------------------------------
+
+def _W(k):
+    return k.startswith("W")
+
+
+def l2_spectral_norm(params, lam):
+    """np.linalg.norm(W, 2) on a matrix is the largest singular value, not the Frobenius norm."""
+    return lam / 2 * sum(np.linalg.norm(v, 2) ** 2 for k, v in params.items() if _W(k))
+
+
+def l1_matrix_norm(params, lam):
+    """np.linalg.norm(W, 1) on a matrix is the max column sum, not the sum of |entries|."""
+    return lam * sum(np.linalg.norm(v, 1) for k, v in params.items() if _W(k))
+
+
+def l2_grad_scalar_bias(params, lam):
+    """Bias gradient as the number 0, not an array of zeros."""
+    return {k: lam * v if _W(k) else 0 for k, v in params.items()}
+
+
+def l2_grad_missing_bias_keys(params, lam):
+    """Only the weights' gradients are returned."""
+    return {k: lam * v for k, v in params.items() if _W(k)}
+
+
+def l1_grad_copysign(params, lam):
+    """np.copysign(lam, W): +lam at W == 0, where the contract wants 0."""
+    return {k: np.copysign(lam, v) if _W(k) else np.zeros_like(v) for k, v in params.items()}
+
+
+def l1_grad_w_over_abs(params, lam):
+    """W / |W|: 0/0 = nan where W == 0."""
+    return {k: lam * v / np.abs(v) if _W(k) else np.zeros_like(v) for k, v in params.items()}
+
+
+def wd_plus_decay(params, grads, lr, lam):
+    """(1 + lr*lam) W: sign slip, the weights grow."""
+    return {k: ((1 + lr * lam) * v if _W(k) else v) - lr * grads[k] for k, v in params.items()}
+
+
+def wd_shallow_copy_inplace(params, grads, lr, lam):
+    """params.copy() is shallow: *= and -= still change the caller's arrays."""
+    new = params.copy()
+    for k in new:
+        if _W(k):
+            new[k] *= 1 - lr * lam
+        new[k] -= lr * grads[k]
+    return new
+
+
+def wd_lam_only(params, grads, lr, lam):
+    """W - lr*dJ/dW - lam*W: the decay term without lr."""
+    return {k: v - lr * grads[k] - (lam * v if _W(k) else 0) for k, v in params.items()}
+
+
+def l1_step_sign_after_step(params, grads, lr, lam):
+    """sign taken of the already-moved weights: sign(W - lr g)."""
+    out = {}
+    for k, v in params.items():
+        u = v - lr * grads[k]
+        out[k] = u - lr * lam * np.sign(u) if _W(k) else u
+    return out
+
+
+def l1_step_double_lr(params, grads, lr, lam):
+    """lr applied twice to the penalty: W - lr*(lr*lam*sign(W)) - lr*g."""
+    return {k: v - lr * (lr * lam * np.sign(v) if _W(k) else 0) - lr * grads[k] for k, v in params.items()}
+
+
+def ridge_lam_m(Phi, y, lam):
+    """Minimises the MEAN squared error + lam/2||w||^2: lam multiplied by m."""
+    m, n = Phi.shape
+    A = np.c_[Phi, np.ones(m)]
+    D = np.diag(np.r_[np.full(n, lam * m), 0.0])
+    s = np.linalg.solve(A.T @ A + D, A.T @ y)
+    return s[:n], s[n]
+
+
+def ridge_intercept_mean_y(Phi, y, lam):
+    """w from ridge without intercept on raw data, b = mean(y): b is only right after centring Phi."""
+    n = Phi.shape[1]
+    w = np.linalg.solve(Phi.T @ Phi + lam * np.eye(n), Phi.T @ (y - y.mean()))
+    return w, y.mean()
+
+
+def ridge_swapped_return(Phi, y, lam):
+    """Returns (b, w)."""
+    m, n = Phi.shape
+    A = np.c_[Phi, np.ones(m)]
+    D = np.diag(np.r_[np.full(n, lam), 0.0])
+    s = np.linalg.solve(A.T @ A + D, A.T @ y)
+    return s[n], s[:n]
+
+
+def _ridge(Phi, y, lam):
+    m, n = Phi.shape
+    A = np.c_[Phi, np.ones(m)]
+    s = np.linalg.solve(A.T @ A + np.diag(np.r_[np.full(n, lam), 0.0]), A.T @ y)
+    return s[:n], s[n]
+
+
+def choose_fit_on_val(Phi_train, y_train, Phi_val, y_val, lams):
+    """Fits on the validation data and scores on the training data (arguments swapped)."""
+    errs = []
+    for lam in lams:
+        w, b = _ridge(Phi_val, y_val, lam)
+        errs.append(np.mean((Phi_train @ w + b - y_train) ** 2))
+    return lams[int(np.argmin(errs))]
+
+
 MISTAKES = [
     ("test_l2", (l2_all, l2_grad_right), "the biases are penalised too"),
     ("test_l2", (l2_no_half, l2_grad_right), "missing the 1/2"),
@@ -203,4 +314,19 @@ MISTAKES = [
     ("test_choose_lambda", (choose_argmax,), "HIGHEST validation error"),
     ("test_choose_lambda", (choose_index,), "the position of the best lam"),
     ("test_choose_lambda", (choose_objective,), "penalised objective"),
+    ('test_l2', (l2_spectral_norm, l2_grad_right,), 'largest singular value'),
+    ('test_l1', (l1_matrix_norm, l1_grad_right,), 'largest column sum'),
+    ('test_l2', (l2_right, l2_grad_scalar_bias,), "the biases' gradient is the number 0"),
+    ('test_l2', (l2_right, l2_grad_missing_bias_keys,), 'only the weights have gradients'),
+    ('test_l1', (l1_right, l1_grad_copysign,), 'np.copysign(lam, W)'),
+    ('test_l1', (l1_right, l1_grad_w_over_abs,), 'W / |W| is 0/0'),
+    ('test_weight_decay_step', (wd_plus_decay,), 'with (1 + lr*lam) the weights grow'),
+    ('test_weight_decay_step', (wd_shallow_copy_inplace,), 'changed params in place'),
+    ('test_weight_decay_step', (wd_lam_only,), '(1 - lr*lam), not (1 - lam)'),
+    ('test_l1_step', (l1_step_sign_after_step,), 'the sign is taken of the weights after the gradient step'),
+    ('test_l1_step', (l1_step_double_lr,), 'lr multiplies the penalty twice'),
+    ('test_ridge_fit', (ridge_lam_m,), 'lam is multiplied by m'),
+    ('test_ridge_fit', (ridge_intercept_mean_y,), 'b = mean(y) is the intercept only when the features are centred'),
+    ('test_ridge_fit', (ridge_swapped_return,), 'returned (b, w)'),
+    ('test_choose_lambda', (choose_fit_on_val,), 'the training and validation data are swapped'),
 ]

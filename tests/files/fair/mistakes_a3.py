@@ -226,6 +226,149 @@ def adam_in_place(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999,
     return params, s
 
 
+# ---- from the fairness review (each named by its own diagnosis) ----------------------------------
+
+def _z(params):
+    return {k: np.zeros_like(v, dtype=float) for k, v in params.items()}
+
+
+def gd_alias_dict(params, grad_fn, state=None, lr=0.01):
+    """new = params (an alias, not a copy), then entries reassigned: the caller's dict changes."""
+    new = params
+    g = grad_fn(params)
+    for k in new:
+        new[k] = new[k] - lr * g[k]
+    return new, state
+
+
+def gd_lr_squared(params, grad_fn, state=None, lr=0.01):
+    return {k: params[k] - lr * lr * g for k, g in grad_fn(params).items()}, state
+
+
+def momentum_ema(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    """v = gamma v + (1 - gamma) lr g: Adam's m confused with momentum."""
+    v = state or _z(params)
+    g = grad_fn(params)
+    v = {k: gamma * v[k] + (1 - gamma) * lr * g[k] for k in params}
+    return {k: params[k] - v[k] for k in params}, v
+
+
+def momentum_state_not_returned(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    """Returns the OLD state: the velocity never accumulates past one step."""
+    v0 = state or _z(params)
+    g = grad_fn(params)
+    v = {k: gamma * v0[k] + lr * g[k] for k in params}
+    return {k: params[k] - v[k] for k in params}, state
+
+
+def nesterov_no_gamma(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    """Look-ahead at theta - v (gamma forgotten)."""
+    v = state or _z(params)
+    g = grad_fn({k: params[k] - v[k] for k in params})
+    v = {k: gamma * v[k] + lr * g[k] for k in params}
+    return {k: params[k] - v[k] for k in params}, v
+
+
+def nesterov_sutskever_ahead(params, grad_fn, state=None, lr=0.01, gamma=0.9):
+    """Look-ahead with the sign convention v = gamma v - lr g but still theta - gamma v."""
+    v = state or _z(params)
+    g = grad_fn({k: params[k] - gamma * v[k] for k in params})
+    v = {k: gamma * v[k] - lr * g[k] for k in params}
+    return {k: params[k] + v[k] for k in params}, v
+
+
+def adagrad_no_sqrt(params, grad_fn, state=None, lr=0.01, eps=1e-8):
+    G = state or _z(params)
+    g = grad_fn(params)
+    G = {k: G[k] + g[k] ** 2 for k in params}
+    return {k: params[k] - lr / (G[k] + eps) * g[k] for k in params}, G
+
+
+def adagrad_reset_each_step(params, grad_fn, state=None, lr=0.01, eps=1e-8):
+    """Ignores the state it is given (always starts G from 0)."""
+    G = _z(params)
+    g = grad_fn(params)
+    G = {k: G[k] + g[k] ** 2 for k in params}
+    return {k: params[k] - lr / np.sqrt(G[k] + eps) * g[k] for k in params}, G
+
+
+def adadelta_swapped_ratio(params, grad_fn, state=None, rho=0.95, eps=1e-6):
+    """RMS[g] / RMS[dx] instead of RMS[dx] / RMS[g]."""
+    s = state or {"Eg2": _z(params), "Edx2": _z(params)}
+    g = grad_fn(params)
+    Eg2 = {k: rho * s["Eg2"][k] + (1 - rho) * g[k] ** 2 for k in params}
+    dx = {k: -np.sqrt(Eg2[k] + eps) / np.sqrt(s["Edx2"][k] + eps) * g[k] for k in params}
+    Edx2 = {k: rho * s["Edx2"][k] + (1 - rho) * dx[k] ** 2 for k in params}
+    return {k: params[k] + dx[k] for k in params}, {"Eg2": Eg2, "Edx2": Edx2}
+
+
+def adadelta_edx_never_updated(params, grad_fn, state=None, rho=0.95, eps=1e-6):
+    """E[dx^2] is computed but the old one is returned in the state."""
+    s = state or {"Eg2": _z(params), "Edx2": _z(params)}
+    g = grad_fn(params)
+    Eg2 = {k: rho * s["Eg2"][k] + (1 - rho) * g[k] ** 2 for k in params}
+    dx = {k: -np.sqrt(s["Edx2"][k] + eps) / np.sqrt(Eg2[k] + eps) * g[k] for k in params}
+    return {k: params[k] + dx[k] for k in params}, {"Eg2": Eg2, "Edx2": s["Edx2"]}
+
+
+def rmsprop_swapped_weights(params, grad_fn, state=None, lr=0.001, gamma=0.9, eps=1e-8):
+    """(1 - gamma) E + gamma g^2: the weights swapped."""
+    E = state or _z(params)
+    g = grad_fn(params)
+    E = {k: (1 - gamma) * E[k] + gamma * g[k] ** 2 for k in params}
+    return {k: params[k] - lr / np.sqrt(E[k] + eps) * g[k] for k in params}, E
+
+
+def rmsprop_sqrt_missing(params, grad_fn, state=None, lr=0.001, gamma=0.9, eps=1e-8):
+    E = state or _z(params)
+    g = grad_fn(params)
+    E = {k: gamma * E[k] + (1 - gamma) * g[k] ** 2 for k in params}
+    return {k: params[k] - lr / (E[k] + eps) * g[k] for k in params}, E
+
+
+def _adam_kind(params, grad_fn, state, lr, beta1, beta2, eps, kind):
+    s = state or {"t": 0, "m": _z(params), "v": _z(params)}
+    g = grad_fn(params)
+    t = s["t"] + 1
+    m = {k: beta1 * s["m"][k] + (1 - beta1) * g[k] for k in params}
+    if kind == "v_not_squared":
+        v = {k: beta2 * s["v"][k] + (1 - beta2) * g[k] for k in params}
+    else:
+        v = {k: beta2 * s["v"][k] + (1 - beta2) * g[k] ** 2 for k in params}
+    tc = t + 1 if kind == "t_plus_one" else t
+    b1, b2 = (beta2, beta1) if kind == "swapped_corrections" else (beta1, beta2)
+    new = {}
+    for k in params:
+        mh, vh = m[k] / (1 - b1 ** tc), v[k] / (1 - b2 ** tc)
+        new[k] = params[k] - lr * mh / (np.sqrt(vh) + eps)
+    return new, {"t": t, "m": m, "v": v}
+
+
+def adam_t_plus_one(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Increments t, then corrects with t + 1 again (off by one: the first step uses t = 2)."""
+    return _adam_kind(params, grad_fn, state, lr, beta1, beta2, eps, "t_plus_one")
+
+
+def adam_v_not_squared(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    return _adam_kind(params, grad_fn, state, lr, beta1, beta2, eps, "v_not_squared")
+
+
+def adam_swapped_corrections(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    """m corrected with beta2^t and v with beta1^t."""
+    return _adam_kind(params, grad_fn, state, lr, beta1, beta2, eps, "swapped_corrections")
+
+
+def adam_t_not_incremented(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Starts t at 1 but never stores the increment: every step corrects with t = 1."""
+    s = state or {"t": 1, "m": _z(params), "v": _z(params)}
+    g = grad_fn(params)
+    t = s["t"]
+    m = {k: beta1 * s["m"][k] + (1 - beta1) * g[k] for k in params}
+    v = {k: beta2 * s["v"][k] + (1 - beta2) * g[k] ** 2 for k in params}
+    new = {k: params[k] - lr * (m[k] / (1 - beta1 ** t)) / (np.sqrt(v[k] / (1 - beta2 ** t)) + eps) for k in params}
+    return new, {"t": t, "m": m, "v": v}
+
+
 MISTAKES = [
     ("test_gradient_descent", (gd_uphill,), "the step goes uphill"),
     ("test_gradient_descent", (gd_in_place,), "in place"),
@@ -257,4 +400,20 @@ MISTAKES = [
     ("test_adam", (adam_eps_inside,), "eps is inside the square root"),
     ("test_adam", (adam_t_from_zero,), "1 - beta^0 = 0"),
     ("test_adam", (adam_in_place,), "in place"),
+    ('test_gradient_descent', (gd_alias_dict,), 'changed params in place'),
+    ('test_gradient_descent', (gd_lr_squared,), 'not lr**2'),
+    ('test_momentum', (momentum_ema,), 'that is an exponential moving average'),
+    ('test_momentum', (momentum_state_not_returned,), 'there is no momentum'),
+    ('test_nesterov', (nesterov_no_gamma,), 'gamma is missing from the look-ahead point'),
+    ('test_nesterov', (nesterov_sutskever_ahead,), 'not theta + gamma v'),
+    ('test_adagrad', (adagrad_no_sqrt,), 'divide by sqrt(G + eps), not by G + eps'),
+    ('test_adagrad', (adagrad_reset_each_step,), 'carry G over in the state'),
+    ('test_adadelta', (adadelta_swapped_ratio,), 'the ratio is upside down'),
+    ('test_adadelta', (adadelta_edx_never_updated,), 'E[dtheta^2] is never updated'),
+    ('test_rmsprop', (rmsprop_swapped_weights,), 'the weights of the running average are swapped'),
+    ('test_rmsprop', (rmsprop_sqrt_missing,), 'divide by sqrt(E[g^2] + eps), not by E[g^2] + eps'),
+    ('test_adam', (adam_t_plus_one,), 'uses t + 1 (off by one)'),
+    ('test_adam', (adam_v_not_squared,), 'v must average the SQUARES of the gradients'),
+    ('test_adam', (adam_swapped_corrections,), 'the bias corrections are swapped'),
+    ('test_adam', (adam_t_not_incremented,), 't is never increased'),
 ]
