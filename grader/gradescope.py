@@ -124,7 +124,8 @@ def results(assignment, course, student, report, seconds):
 
     rows = [r for r in per_test_rows(course) if r["student"] == student and r["assignment"] == assignment]
     graded = Path(course) / "autograded" / student / assignment / f"{assignment}.ipynb"
-    problems = [p.split(": ", 1)[1] for p in report.problems if p.startswith(f"{student}/{assignment}: ")]
+    problems = [p.split(": ", 1)[1].split("; see `")[0]             # the rest is for instructors
+                for p in report.problems if p.startswith(f"{student}/{assignment}: ")]
     if not rows or not graded.is_file():
         why = report.failed.get((student, assignment)) or "; ".join(problems) or "no notebook was graded"
         why = why.split("; see `")[0]               # the rest is for instructors

@@ -168,7 +168,13 @@ def reset_metadata(nb, release):
             continue
         gid = meta.get("grade_id")
         if gid in marks:
-            fixed = {**meta, **{k: v for k, v in marks[gid].items() if k != "checksum"}}
+            # the release's marks and nothing else (a key nbgrader does not know, such as "score",
+            # failed the whole submission); the student's checksum is nbgrader's to judge
+            fixed = {k: v for k, v in marks[gid].items() if k != "checksum"}
+            if isinstance(meta.get("checksum"), str):
+                fixed["checksum"] = meta["checksum"]
+            if set(meta) - set(fixed) - {"checksum"}:
+                changed.append(f"{gid} (unknown keys)")
             if any(bool(meta.get(k)) != bool(fixed.get(k)) for k in ("grade", "solution", "locked", "task")) \
                     or (fixed.get("grade") and meta.get("points") != fixed.get("points")):
                 changed.append(gid)

@@ -21,6 +21,7 @@ through a link: links are refused with a line in the report.
 import datetime as dt
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 import zipfile
@@ -135,10 +136,24 @@ def unpack(source, report, zone=dt.timezone.utc):
 
     A zip stores times without a zone (the packing machine's clock): they are read in `zone`,
     the schedule's, never in the zone of the machine that grades."""
+    from .grading import MAX_BYTES
+
     tmp = Path(tempfile.mkdtemp(prefix="submissions-"))
     report.unpacked.append(tmp)                               # the grader removes it when done
+    # A zip's sizes are what it claims; extraction below stops at them (zipfile checks), so a member
+    # larger than a notebook may be, or more than the disk can spare, is never written.
+    room = shutil.disk_usage(tmp).free - 2**30
     with zipfile.ZipFile(source) as z:
         for info in z.infolist():
+            if info.file_size > MAX_BYTES and not info.is_dir():
+                report.problems.append(f"{Path(source).name}: {shown(info.filename)} is {info.file_size / 2**20:.0f} MB "
+                                       f"unpacked (a notebook may be {MAX_BYTES / 2**20:.0f} MB); not graded")
+                continue
+            room -= info.file_size
+            if room < 0:
+                report.problems.append(f"{Path(source).name}: unpacking {shown(info.filename)} and the rest would "
+                                       "fill the disk; not graded")
+                break
             parts = Path(info.filename).parts
             if info.filename.startswith("/") or ".." in parts:
                 report.problems.append(f"{Path(source).name}: skipped unsafe path {shown(info.filename)!r} in the zip")
@@ -229,7 +244,7 @@ def _student_folder(entry, adir, found, report, zone):
         return
     links = sorted(p.name for p in adir.glob("*.ipynb") if p.is_symlink())
     if links:
-        report.problems.append(f"{where}: {', '.join(links)} is a link, not a file; not graded")
+        report.problems.append(f"{where}: {', '.join(map(shown, links))} is a link, not a file; not graded")
     notebooks = sorted(p for p in adir.glob("*.ipynb") if not p.is_symlink())
     named = adir / f"{adir.name}.ipynb"
     stamp = adir / "timestamp.txt"
@@ -238,10 +253,10 @@ def _student_folder(entry, adir, found, report, zone):
         found.append(Submission(entry.name, adir.name, named, timestamp=when or file_time(named)))
         if len(notebooks) > 1:
             report.problems.append(f"{where}: graded {named.name}; ignored "
-                                   + ", ".join(p.name for p in notebooks if p != named))
+                                   + ", ".join(shown(p.name) for p in notebooks if p != named))
     elif len(notebooks) == 1:
         found.append(Submission(entry.name, adir.name, notebooks[0],
-                                f"notebook renamed to {notebooks[0].name}; graded as {adir.name}.ipynb",
+                                f"notebook renamed to {shown(notebooks[0].name)}; graded as {adir.name}.ipynb",
                                 timestamp=when or file_time(notebooks[0])))
     else:       # a submission that holds nothing gradable: it scores 0 (grading.read_submission says why)
         what = ("no notebook" if not notebooks else f"{len(notebooks)} notebooks, none named {adir.name}.ipynb")

@@ -118,7 +118,29 @@ def test_autodiff_gradient_earns_nothing_for_the_gradient(capsys):
 
     assert run_local(a4.check_cost, autograd_student) == 3.0
     assert run_local(a4.check_grad, autograd_student) == 0.0
-    assert "automatic-differentiation library earns no points" in capsys.readouterr().out
+    assert "automatic differentiation or finite differences earn no points" in capsys.readouterr().out
+
+
+def numgrad_student(params, X, lam=3e-3, beta=3.0, rho=0.1):
+    """A correct cost whose gradient is central differences of itself (found by an attack review)."""
+    from dlcourse.gradcheck import check_gradient
+
+    def cost(p):
+        H = 1 / (1 + np.exp(-(X @ p["W1"] + p["b1"])))
+        Xh = 1 / (1 + np.exp(-(H @ p["W2"] + p["b2"])))
+        r = H.mean(axis=0)
+        return (0.5 / X.shape[0] * np.sum((Xh - X) ** 2) + 0.5 * lam * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+                + beta * np.sum(rho * np.log(rho / r) + (1 - rho) * np.log((1 - rho) / (1 - r))))
+    _, numeric, _ = check_gradient(lambda p: (cost(p), {k: np.zeros_like(v) for k, v in p.items()}), params)
+    return float(cost(params)), numeric
+
+
+def test_a_gradient_by_finite_differences_earns_nothing_for_the_gradient(capsys):
+    from grader.checks import a4
+
+    assert run_local(a4.check_cost, numgrad_student) == 3.0         # the cost is the student's own: full marks
+    assert run_local(a4.check_grad, numgrad_student) == 0.0
+    assert "(your function uses dlcourse.gradcheck.check_gradient)" in capsys.readouterr().out
 
 
 def test_choose_lambda_names_a_mistake_only_when_it_explains_every_choice(capsys):

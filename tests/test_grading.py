@@ -313,14 +313,14 @@ def test_a_flood_of_output_never_piles_up_in_the_grading_worker(tmp_path):
     # before any cap sees it) and widget state (nbclient keeps it; a malformed one failed the notebook)
     nb.cells.insert(3, nbformat.v4.new_code_cell(
         "from IPython.display import display, update_display\n"
-        "from ipykernel.comm import Comm\n"
+        "import comm\n"
         "big = 'u' * 12_000_000\n"
         "for i in range(20):\n"
         "    display('small', display_id=f'd{i}')\n"
         "for i in range(20):\n"
         "    update_display({'text/plain': big}, raw=True, display_id=f'd{i}')\n"
         "for i in range(20):\n"
-        "    Comm(target_name='jupyter.widget', data={'state': {'value': big}, 'buffer_paths': []})"))
+        "    comm.create_comm(target_name='jupyter.widget', data={'state': {'value': big}, 'buffer_paths': []})"))
     folder = tmp_path / "export"
     folder.mkdir()
     nbformat.write(nb, folder / f"flood_{A1}.ipynb")

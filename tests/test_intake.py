@@ -184,3 +184,57 @@ def test_report_lines_never_carry_terminal_control_characters(tmp_path):
     report = Report()
     collect(tmp_path, report)
     assert report.problems and all(c.isprintable() for p in report.problems for c in p)
+
+
+def test_escapes_in_an_nbgrader_layouts_file_names_are_not_printed(tmp_path):
+    """Found by an attack review: a renamed notebook's own name, and the names of the ignored
+    ones, reached the report raw (a name could erase or rewrite the report's lines)."""
+    a = "a1-mle-losses"
+    _touch(tmp_path / "mallory" / a / "\x1b[1A\x1b[2K\x1b]0;owned\x07mine.ipynb", dt.datetime(2027, 1, 1, tzinfo=UTC))
+    _touch(tmp_path / "trudy" / a / f"{a}.ipynb", dt.datetime(2027, 1, 1, tzinfo=UTC))
+    _touch(tmp_path / "trudy" / a / "\x1b[2Kold.ipynb", dt.datetime(2027, 1, 1, tzinfo=UTC))
+    report = Report()
+    found = collect(tmp_path, report)
+    assert any("renamed" in (s.note or "") for s in found)
+    lines = report.problems + [s.note for s in found if s.note]
+    assert len(lines) == 2 and all(c.isprintable() for line in lines for c in line), lines
+
+
+def test_a_zip_bomb_is_not_unpacked(tmp_path):
+    """A member that unpacks to more than a notebook may be is skipped before a byte of it is written."""
+    from grader.grading import MAX_BYTES
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("bomb_a1-mle-losses.ipynb", b"\0" * (MAX_BYTES + 2**20))
+        z.writestr("ok_a1-mle-losses.ipynb", b"{}")
+    assert archive.stat().st_size < 2**20
+    report = Report()
+    found = collect(archive, report)
+    try:
+        assert [s.student for s in found] == ["ok"]
+        assert any("bomb_a1-mle-losses.ipynb is 51 MB unpacked" in p for p in report.problems), report.problems
+        assert sum(f.stat().st_size for d in report.unpacked for f in d.rglob("*") if f.is_file()) < 2**20
+    finally:
+        for d in report.unpacked:
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def test_nbgrader_marks_come_from_the_release_with_no_keys_of_the_students():
+    """Found by an attack review: a key nbgrader does not know ("score": 99) kept in a cell's marks
+    failed the whole submission; the release's marks are taken instead, and the change reported."""
+    import nbformat
+
+    from grader.course import ROOT
+    from grader.grading import reset_metadata
+
+    a = "a1-mle-losses"
+    release = nbformat.read(ROOT / "assignments" / a / f"{a}.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "assignments" / a / f"{a}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_softmax")
+    cell.metadata.nbgrader.update(score=99, comment="full marks please")
+    changed = reset_metadata(nb, release)
+    assert changed == ["test_softmax (unknown keys)"]
+    original = next(c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_softmax")
+    assert cell.metadata.nbgrader == original.metadata.nbgrader

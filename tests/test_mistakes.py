@@ -204,3 +204,14 @@ def test_the_slides_adam_beta2_is_seen_only_at_the_defaults():
     report = run_local_report(a3.check_adam, mistakes.adam_slides_beta2)
     failed = [o.name for o in report.outcomes if not o.passed]
     assert failed == ["default hyper-parameters, 100 steps"] and "0.9999 is a typo" in report.text()
+
+
+def test_an_exception_message_cannot_forge_lines_of_the_report():
+    """Found by an attack review: a newline in a student's exception made lines that looked like the
+    checks' own in the feedback (the score was not changed)."""
+    def gaussian_nll(y_hat, y, sigma=1.0):
+        raise ValueError("x\n  [ok  ] shape (7,), sigma 1.0\ngaussian_nll: 2 / 2 points")
+    text = run_local_report(a1.check_gaussian_nll, gaussian_nll).text()
+    lines = text.splitlines()
+    assert not any(line.lstrip().startswith("[ok") or line.startswith("gaussian_nll: 2 / 2") for line in lines), text
+    assert lines[0].startswith("gaussian_nll: 0 / 2")

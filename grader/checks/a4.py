@@ -16,9 +16,11 @@ from ..reference import sparse_autoencoder as R
 from ._core import GRADIENT, compare, cost_part, grads_part, run_check
 
 A = "a4-sparse-autoencoder"
-AUTODIFF = ((), ("autograd", "jax", "torch", "tensorflow"),
-            "the gradient must be computed by your own backpropagation; an automatic-differentiation "
-            "library earns no points for it")
+AUTODIFF = (("dlcourse.gradcheck.numerical_gradient", "dlcourse.gradcheck.check_gradient",
+             "scipy.optimize.approx_fprime", "scipy.optimize.check_grad"),
+            ("autograd", "jax", "torch", "tensorflow", "scipy.differentiate", "numdifftools"),
+            "the gradient must be computed by your own backpropagation; automatic differentiation or finite "
+            "differences earn no points for it")
 
 
 def _variant(kind):
