@@ -30,6 +30,7 @@ c.Execute.kernel_name = "python3"
 # A student's HTML and JavaScript outputs, and raw HTML in their markdown, are shown as text,
 # never run, in the feedback page (it is opened by students, and by staff too).
 c.HTMLExporter.sanitize_html = True
+c.GenerateFeedback.exporter_class = "grader.exporters.FeedbackHTMLExporter"   # templates compiled once a worker
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "grader.preprocessors.NotFinalYet",             # what the total does not include yet; lateness

@@ -15,6 +15,7 @@ The model, in short:
   dotted path reached is compared with the forbidden objects and modules.
 """
 import ast
+import functools
 import builtins
 import re
 import warnings
@@ -832,22 +833,44 @@ def _settings(target):
 
 
 def _bare_modules(expr, modules):
-    """Module names an expression uses as values (not only to reach one of their attributes)."""
-    bases = {id(n.value) for n in ast.walk(expr) if isinstance(n, ast.Attribute)}
-    bases |= {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
-    return [n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and n.id in modules and id(n) not in bases]
+    """Module names an expression passes on as values (itself, or inside a container or choice);
+    a module's attribute or a call's result is another value (a call inside is looked at itself)."""
+    if isinstance(expr, ast.Name):
+        return [expr.id] if expr.id in modules else []
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return [n for e in expr.elts for n in _bare_modules(e, modules)]
+    if isinstance(expr, ast.Dict):
+        return [n for e in expr.keys + expr.values if e is not None for n in _bare_modules(e, modules)]
+    if isinstance(expr, (ast.Starred, ast.NamedExpr, ast.keyword)):
+        return _bare_modules(expr.value, modules)
+    if isinstance(expr, ast.IfExp):
+        return _bare_modules(expr.body, modules) + _bare_modules(expr.orelse, modules)
+    if isinstance(expr, ast.BoolOp):
+        return [n for e in expr.values for n in _bare_modules(e, modules)]
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        return _bare_modules(expr.elt, modules)
+    return []
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_module(path):
-    """Is the dotted path a module (or package) in the grader's environment? (Imports its parents.)"""
-    try:
-        import importlib.util
+    """Is the dotted path a module (or package) in the grader's environment? Found on the file
+    system, without importing anything (an import runs a package's code, and costs time)."""
+    from importlib.machinery import PathFinder
+    from importlib.util import find_spec
 
+    parts = path.split(".")
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return importlib.util.find_spec(path) is not None
+            spec = find_spec(parts[0])          # a top-level name: looked up, not imported
+            for i in range(1, len(parts)):
+                if spec is None or not spec.submodule_search_locations:
+                    return False
+                spec = PathFinder.find_spec(".".join(parts[:i + 1]), list(spec.submodule_search_locations))
     except Exception:
         return False
+    return spec is not None
 
 
 def _dotted(node, paths):
