@@ -82,7 +82,14 @@ installed packages, so no download is needed.
    sandbox with no network and no files but its own.
 4. Written answers go in the cells that say `YOUR ANSWER HERE`; they are graded by hand.
 5. Do not rename the notebook, and do not delete or copy cells: graded cells are
-   restored from the original, and a deleted answer is graded as blank.
+   restored from the original, and a deleted answer is graded as blank. The set-up and
+   test cells are locked: they run as released even if your editor let you change them,
+   so put your own imports in your answer cells.
+6. Your code computes; it does not reach into Python, Jupyter or the grader. A notebook
+   that patches a library or the recorder, uses IPython's hooks or magics other than
+   `%matplotlib`, `%time` and `%timeit`, `globals()`, `exec`/`eval`, `gc`, `inspect` or
+   `ctypes`, or imports a file it wrote itself earns nothing in any graded cell (what
+   such a notebook records cannot be trusted); the feedback names the line.
 
 ## Submit
 
