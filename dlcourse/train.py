@@ -66,11 +66,12 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
     or when an iteration lowers f by at most ftol * max(|f|, 1) (SciPy L-BFGS-B's defaults).
     callback(f) is called after every iteration. Returns the last x.
 
-    The recursion runs on the dot products of the stored steps s, gradient changes y and the
-    gradient g (a (2 maxcor)-square Gram matrix, updated by one matrix product per iteration), and the
-    direction is assembled by one matrix-vector product: two passes over the memory an iteration
-    instead of the textbook's 4 maxcor vector operations ("vector-free" L-BFGS, Chen et al. 2014).
-    The arithmetic is the two-loop recursion's, term for term.
+    The recursion runs on dot products only: those of the stored steps s and gradient changes y
+    with each other (a (2 maxcor)-square Gram matrix) and with the gradient g, and the direction
+    is then assembled by one matrix-vector product ("vector-free" L-BFGS, Chen et al. 2014). An
+    iteration reads the memory twice (the direction; the new gradient's products with it, from
+    which the Gram matrix's new row and column follow) instead of the textbook's 4 maxcor vector
+    operations. The arithmetic is the two-loop recursion's, term for term.
     """
     x = np.array(x0, dtype=np.float64).ravel()
     n, m = x.size, int(maxcor)
@@ -78,7 +79,6 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
     G = np.zeros((2 * m, 2 * m))    # G = B B^T
     rho, a = np.zeros(m), np.zeros(m)
     order = []                      # slots in use, oldest first
-    V = np.empty((3, n))            # the new s, y and g, stacked for one product with B
 
     def evaluate(z):
         fz, gz = fg(z)
@@ -103,10 +103,11 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
             c[j] += a[j] - rho[j] * (c0 * b[m + j] + G[m + j] @ c)
         d = c @ B
         d += c0 * g
-        slope = c0 * float(g @ g) + float(c @ b)
+        slope = float(g @ d)
         if not slope < 0:                              # not a descent direction: forget the memory
             order.clear()
-            d = g * -min(1.0, 1.0 / float(np.sum(np.abs(g))))
+            c0, c = -min(1.0, 1.0 / float(np.sum(np.abs(g)))), np.zeros(2 * m)
+            d = c0 * g
             slope = float(g @ d)
         last = {}
 
@@ -127,18 +128,23 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
             continue
         f_new, g_new = at(step)
         x_new = last["x"]
-        np.multiply(d, step, out=V[0])
-        np.subtract(g_new, g, out=V[1])
-        sy = float(V[0] @ V[1])
+        s_new = np.multiply(d, step)
+        y_new = np.subtract(g_new, g)
+        sy = float(s_new @ y_new)
         if sy > 1e-10:                                 # keep the pair only if it has positive curvature
+            # the new pair's products with the stored vectors, from the old products:
+            # s = step d, so B s = step (c0 B g + G c); B y = B g_new - B g
+            col_s = step * (c0 * b + G @ c)
             k = order.pop(0) if len(order) == m else len(order)
             order.append(k)
-            B[k], B[m + k], V[2] = V[0], V[1], g_new
-            R = B @ V.T                                # (2m, 3): B s, B y, B g_new
-            G[:, k], G[:, m + k] = R[:, 0], R[:, 1]
-            G[k, :], G[m + k, :] = R[:, 0], R[:, 1]
+            B[k], B[m + k] = s_new, y_new
+            b_new = B @ g_new                          # the one other pass over the memory
+            col_y = b_new - b
+            col_s[k], col_s[m + k] = float(s_new @ s_new), sy
+            col_y[k], col_y[m + k] = sy, float(y_new @ y_new)
+            G[:, k], G[k, :], G[:, m + k], G[m + k, :] = col_s, col_s, col_y, col_y
             rho[k] = 1.0 / sy
-            b = R[:, 2].copy()
+            b = b_new
         else:
             b = B @ g_new
         done = f - f_new <= ftol * max(abs(f), abs(f_new), 1.0)
