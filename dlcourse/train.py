@@ -52,19 +52,24 @@ def lbfgs(fun, params, X, y=None, maxiter=400, progress=True, desc="L-BFGS", max
                               options={"maxiter": maxiter, "maxcor": maxcor})
             theta = result.x
         else:
-            theta = two_loop_lbfgs(f, theta0, maxiter=maxiter, maxcor=maxcor, callback=record)
+            # a float32 problem keeps float32 memory: half the optimizer's memory traffic
+            memory = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+            theta = two_loop_lbfgs(f, theta0, maxiter=maxiter, maxcor=maxcor, callback=record,
+                                   memory_dtype=memory)
     if not np.all(np.isfinite(theta)):
         raise FloatingPointError("L-BFGS produced non-finite parameters; check the cost function")
     return {k: v.copy() for k, v in unflatten(theta, spec).items()}, history
 
 
-def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callback=None):
+def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callback=None,
+                   memory_dtype=np.float64):
     """Minimise f by L-BFGS as minFunc does: the two-loop recursion (Nocedal & Wright, Algorithm 7.4)
     for the direction and SciPy's strong-Wolfe line search (c1 = 1e-4, c2 = 0.9) for the step.
 
     fg(x) -> (f, g) with x and g float vectors. Stops after maxiter iterations, when max |g| <= gtol,
     or when an iteration lowers f by at most ftol * max(|f|, 1) (SciPy L-BFGS-B's defaults).
-    callback(f) is called after every iteration. Returns the last x.
+    callback(f) is called after every iteration. memory_dtype: the precision of the stored pairs
+    (float32 halves the memory traffic; x, g and the Gram matrix stay float64). Returns the last x.
 
     The recursion runs on dot products only: those of the stored steps s and gradient changes y
     with each other (a (2 maxcor)-square Gram matrix) and with the gradient g, and the direction
@@ -75,7 +80,7 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
     """
     x = np.array(x0, dtype=np.float64).ravel()
     n, m = x.size, int(maxcor)
-    B = np.zeros((2 * m, n))        # rows 0..m-1: steps s, rows m..2m-1: gradient changes y (a ring)
+    B = np.zeros((2 * m, n), memory_dtype)   # rows 0..m-1: steps s, m..2m-1: gradient changes y
     G = np.zeros((2 * m, 2 * m))    # G = B B^T
     rho, a = np.zeros(m), np.zeros(m)
     order = []                      # slots in use, oldest first
@@ -101,8 +106,7 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
         c0, c = c0 * scale, c * scale
         for j in order:
             c[j] += a[j] - rho[j] * (c0 * b[m + j] + G[m + j] @ c)
-        d = c @ B
-        d += c0 * g
+        d = np.add(c.astype(B.dtype) @ B, c0 * g)
         slope = float(g @ d)
         if not slope < 0:                              # not a descent direction: forget the memory
             order.clear()
@@ -138,7 +142,7 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
             k = order.pop(0) if len(order) == m else len(order)
             order.append(k)
             B[k], B[m + k] = s_new, y_new
-            b_new = B @ g_new                          # the one other pass over the memory
+            b_new = (B @ g_new.astype(B.dtype)).astype(np.float64)   # the other pass over the memory
             col_y = b_new - b
             col_s[k], col_s[m + k] = float(s_new @ s_new), sy
             col_y[k], col_y[m + k] = sy, float(y_new @ y_new)
@@ -146,7 +150,7 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
             rho[k] = 1.0 / sy
             b = b_new
         else:
-            b = B @ g_new
+            b = (B @ g_new.astype(B.dtype)).astype(np.float64)
         done = f - f_new <= ftol * max(abs(f), abs(f_new), 1.0)
         x, f, g = x_new, f_new, g_new
         if callback is not None:
