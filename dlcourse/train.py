@@ -76,10 +76,12 @@ def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callb
     is then assembled by one matrix-vector product ("vector-free" L-BFGS, Chen et al. 2014). An
     iteration reads the memory twice (the direction; the new gradient's products with it, from
     which the Gram matrix's new row and column follow) instead of the textbook's 4 maxcor vector
-    operations. The arithmetic is the two-loop recursion's, term for term.
+    operations. The arithmetic is the two-loop recursion's, term for term, up to rounding.
     """
     x = np.array(x0, dtype=np.float64).ravel()
     n, m = x.size, int(maxcor)
+    if m < 1:
+        raise ValueError(f"maxcor must be at least 1; got {maxcor}")
     B = np.zeros((2 * m, n), memory_dtype)   # rows 0..m-1: steps s, m..2m-1: gradient changes y
     G = np.zeros((2 * m, 2 * m))    # G = B B^T
     rho, a = np.zeros(m), np.zeros(m)
