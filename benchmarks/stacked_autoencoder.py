@@ -159,7 +159,9 @@ def run_adam(data, args, dtype):
     X_tr, y_tr, X_te, y_te = data
     h1, h2 = args.hidden
     e, bs = args.adam_epochs, args.adam_batch
-    print(f"\nmini-batch Adam, batch {bs}, {e} epochs a phase, lr {args.adam_lr}, {np.dtype(dtype).name}")
+    ep = e if args.adam_pretrain_epochs is None else args.adam_pretrain_epochs
+    print(f"\nmini-batch Adam, batch {bs}, {ep} epochs an autoencoder, {e} the softmax and the fine-tuning,"
+          f" lr {args.adam_lr}, {np.dtype(dtype).name}")
     quiet = args.quiet
 
     def ae_fun(p, Xb, _y):
@@ -177,7 +179,7 @@ def run_adam(data, args, dtype):
     for l, h in enumerate((h1, h2)):
         t0 = time.perf_counter()
         ae, _ = training.train_minibatch(ae_fun, SA.initialize(A.shape[1], h, seed=l), A, None,
-                                         "adam", num_epochs=e, batch_size=bs, lr=args.adam_lr,
+                                         "adam", num_epochs=ep, batch_size=bs, lr=args.adam_lr,
                                          progress=not quiet, desc=f"autoencoder {l + 1}")
         row(f"autoencoder {l + 1}", time.perf_counter() - t0)
         layers.append(ae)
@@ -273,7 +275,9 @@ def main():
     ap.add_argument("--lam", type=float, default=3e-3)
     ap.add_argument("--beta", type=float, default=3.0)
     ap.add_argument("--softmax-lam", type=float, default=1e-4)
-    ap.add_argument("--adam-epochs", type=int, default=20)
+    ap.add_argument("--adam-epochs", type=int, default=20, help="fine-tuning (and softmax) epochs")
+    ap.add_argument("--adam-pretrain-epochs", type=int, default=14,
+                    help="epochs for each autoencoder (the fine-tuning makes up for fewer)")
     ap.add_argument("--adam-batch", type=int, default=128)
     ap.add_argument("--adam-lr", type=float, default=3e-3)
     ap.add_argument("--seeds", type=int, default=1, help="after-fine-tuning accuracy over this many seeds")
