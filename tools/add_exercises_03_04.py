@@ -401,7 +401,7 @@ def lecture_04(nb):
     # running time, and one BLAS thread
     replace(nb, "# Small by default (about 1.5 to 2.5 minutes on a 2-core laptop); FULL = True for the full-size runs (much longer).",
             "# Small by default (about 20 s on a 2-core laptop, measured); FULL = True for the full-size runs\n"
-            "# (4,000 digits, 196 + 196 hidden units, 400 L-BFGS iterations: about 5 minutes on the same laptop).")
+            "# (4,000 digits, 196 + 196 hidden units, 400 L-BFGS iterations: about 4 minutes on the same laptop).")
     replace(nb, "from matplotlib.patches import FancyBboxPatch\n",
             "from matplotlib.patches import FancyBboxPatch\nfrom threadpoolctl import threadpool_limits\n")
     replace(nb, "rng = np.random.default_rng(0)\n",
