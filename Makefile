@@ -2,7 +2,7 @@
 #   make lab    set up .venv on first use, then open JupyterLab on the course
 #   make test   set up .venv on first use, then run the whole test suite (what CI runs)
 #   make check  the unit tests alone, for the edit-test loop (no notebook run, no class graded)
-#   make bench  the full-size stacked-autoencoder benchmark (minutes; not a test)
+#   make bench  the full-size stacked-autoencoder benchmark (float64, float32, 3 seeds; PyTorch too if installed)
 #   make site   the course as a static website in build/site/ (executed lectures, assignment statements)
 #   make grade / make gradescope / make release   instructors: see README
 PYTHON ?= python3
@@ -58,7 +58,7 @@ site: setup
 	$(PY) tools/build_site.py
 
 bench: setup
-	$(PY) benchmarks/stacked_autoencoder.py
+	$(PY) benchmarks/stacked_autoencoder.py --seeds 3
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

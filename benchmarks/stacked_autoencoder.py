@@ -5,26 +5,36 @@ lam = 3e-3, beta = 3 for both autoencoders; softmax lam = 1e-4; L-BFGS with 400
 iterations for each autoencoder, the softmax and the fine-tuning. Data: the
 5,000 embedded MNIST digits, stratified 4,000 train / 1,000 test, seed 0.
 
-Prints, for each way of training (L-BFGS, then mini-batch Adam):
+Prints, for each way of training (L-BFGS in each dtype, then mini-batch Adam):
   - test accuracy of softmax on raw pixels, of the stack before and after fine-tuning;
-  - wall time of every phase, and how long that phase's matrix products alone
-    take on the same shapes in this same run (the ratio shows how close training
-    runs to the machine's BLAS limit);
+  - wall time of every phase, split into the time inside the cost function and the rest
+    (the optimizer's own work), and how long that phase's matrix products alone take on the
+    same shapes in this same run (the ratio shows how close training runs to the BLAS limit);
+  - with --seeds N, the after-fine-tuning accuracy of N seeds (initial weights) and its median;
+  - when PyTorch is installed (it is never a course requirement), the same recipe from the same
+    initial weights with torch.optim.LBFGS (strong-Wolfe line search, history 10), per dtype;
   - peak resident memory.
+BLAS (and PyTorch) run on --threads threads (threadpoolctl), printed first: on a busy machine
+the time of multi-threaded BLAS swings with the load, one thread a process does not.
 
-    python benchmarks/stacked_autoencoder.py [--dtype float32] [--maxiter 400] [--skip-adam]
+    python benchmarks/stacked_autoencoder.py [--dtype float64 float32] [--maxiter 400] [--seeds 3]
+        [--threads 1] [--method two-loop|scipy] [--skip-adam] [--skip-torch]
 """
 import argparse
+import functools
+import os
 import resource
+import statistics
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from dlcourse.data import load_digits
 from grader.reference import softmax_regression as SR
 from grader.reference import sparse_autoencoder as SA
 from grader.reference import stacked_autoencoder as ST
+from dlcourse import train
 from grader.reference import training
 
 
@@ -92,49 +102,54 @@ def row(name, seconds, counted=None, gemm=None):
         print(f"  {name:<20s} {seconds:7.1f} s")
         return
     alone = gemm * counted.calls
+    opt = seconds - counted.seconds
     print(f"  {name:<20s} {seconds:7.1f} s {counted.calls:6d} {counted.seconds:8.1f} s {alone:8.1f} s"
-          f" {counted.seconds / alone:7.2f} {seconds / alone:7.2f}")
+          f" {opt:7.1f} s {100 * opt / seconds:5.1f}% {counted.seconds / alone:9.2f} {seconds / alone:9.2f}")
 
 
 HEADER = (f"  {'phase':<20s} {'wall':>9s} {'evals':>6s} {'in cost':>10s} {'products':>10s}"
-          f" {'cost/prod':>9s} {'wall/prod':>7s}")
+          f" {'optimizer':>9s} {'share':>6s} {'cost/prod':>9s} {'wall/prod':>9s}")
 
 
-def run_lbfgs(data, args, dtype):
+def run_lbfgs(data, args, dtype, seed=0, verbose=True):
+    """The stack by L-BFGS from the initial weights of `seed` (autoencoders 2 seed and 2 seed + 1,
+    softmax seed). Returns (accuracy on pixels, before, after fine-tuning, stack seconds)."""
     X_tr, y_tr, X_te, y_te = data
     m, n = X_tr.shape
     h1, h2 = args.hidden
     k = 10
     opts = dict(maxiter=args.maxiter, progress=not args.quiet, dtype=dtype)
-    print(f"\nL-BFGS, {args.maxiter} iterations a phase, {np.dtype(dtype).name}")
+    show = row if verbose else (lambda *a, **k: None)
+    if verbose:
+        print(f"\nL-BFGS ({args.method}), {args.maxiter} iterations a phase, {np.dtype(dtype).name}, seed {seed}")
+        print(HEADER)
     t0 = time.perf_counter()
-    print(HEADER)
     with Counted(SR, "_cost_and_grad") as c:
-        raw, _ = ST.train_softmax(X_tr, y_tr, args.softmax_lam, **opts)
-    row("softmax on pixels", time.perf_counter() - t0, c, gemm_seconds(softmax_products(m, n, k), dtype))
+        raw, _ = ST.train_softmax(X_tr, y_tr, args.softmax_lam, seed=seed, **opts)
+    show("softmax on pixels", time.perf_counter() - t0, c, gemm_seconds(softmax_products(m, n, k), dtype))
     acc_raw = accuracy(SR.predict(raw, X_te), y_te)
 
     t_all = time.perf_counter()
     with Counted(SA, "_cost_and_grad") as c:
         t0 = time.perf_counter()
-        layers, H, _ = ST.pretrain(X_tr, (h1,), args.lam, args.beta, args.rho, seed=0, **opts)
-        row("autoencoder 1", time.perf_counter() - t0, c, gemm_seconds(ae_products(m, n, h1), dtype))
+        layers, H, _ = ST.pretrain(X_tr, (h1,), args.lam, args.beta, args.rho, seed=2 * seed, **opts)
+        show("autoencoder 1", time.perf_counter() - t0, c, gemm_seconds(ae_products(m, n, h1), dtype))
     with Counted(SA, "_cost_and_grad") as c:
         t0 = time.perf_counter()
-        layers2, H2, _ = ST.pretrain(H, (h2,), args.lam, args.beta, args.rho, seed=1, **opts)
-        row("autoencoder 2", time.perf_counter() - t0, c, gemm_seconds(ae_products(m, h1, h2), dtype))
+        layers2, H2, _ = ST.pretrain(H, (h2,), args.lam, args.beta, args.rho, seed=2 * seed + 1, **opts)
+        show("autoencoder 2", time.perf_counter() - t0, c, gemm_seconds(ae_products(m, h1, h2), dtype))
     layers += layers2
     with Counted(SR, "_cost_and_grad") as c:
         t0 = time.perf_counter()
-        soft, _ = ST.train_softmax(H2, y_tr, args.softmax_lam, **opts)
-        row("softmax on features", time.perf_counter() - t0, c,
+        soft, _ = ST.train_softmax(H2, y_tr, args.softmax_lam, seed=seed, **opts)
+        show("softmax on features", time.perf_counter() - t0, c,
             gemm_seconds(softmax_products(m, h2, k), dtype))
     before = ST.stack(layers, soft)
     with Counted(ST, "_finetune_cost_and_grad") as c:
         t0 = time.perf_counter()
         after, _ = ST.finetune(before, X_tr, y_tr, args.softmax_lam, **opts)
-        row("fine-tuning", time.perf_counter() - t0, c,
-            gemm_seconds(finetune_products(m, (n, h1, h2, k)), dtype))
+        show("fine-tuning", time.perf_counter() - t0, c,
+             gemm_seconds(finetune_products(m, (n, h1, h2, k)), dtype))
     total = time.perf_counter() - t_all
     return acc_raw, accuracy(ST.predict(before, X_te), y_te), accuracy(ST.predict(after, X_te), y_te), total
 
@@ -144,7 +159,9 @@ def run_adam(data, args, dtype):
     X_tr, y_tr, X_te, y_te = data
     h1, h2 = args.hidden
     e, bs = args.adam_epochs, args.adam_batch
-    print(f"\nmini-batch Adam, batch {bs}, {e} epochs a phase, lr {args.adam_lr}, {np.dtype(dtype).name}")
+    ep = e if args.adam_pretrain_epochs is None else args.adam_pretrain_epochs
+    print(f"\nmini-batch Adam, batch {bs}, {ep} epochs an autoencoder, {e} the softmax and the fine-tuning,"
+          f" lr {args.adam_lr}, {np.dtype(dtype).name}")
     quiet = args.quiet
 
     def ae_fun(p, Xb, _y):
@@ -162,7 +179,7 @@ def run_adam(data, args, dtype):
     for l, h in enumerate((h1, h2)):
         t0 = time.perf_counter()
         ae, _ = training.train_minibatch(ae_fun, SA.initialize(A.shape[1], h, seed=l), A, None,
-                                         "adam", num_epochs=e, batch_size=bs, lr=args.adam_lr,
+                                         "adam", num_epochs=ep, batch_size=bs, lr=args.adam_lr,
                                          progress=not quiet, desc=f"autoencoder {l + 1}")
         row(f"autoencoder {l + 1}", time.perf_counter() - t0)
         layers.append(ae)
@@ -181,44 +198,146 @@ def run_adam(data, args, dtype):
     return accuracy(ST.predict(before, X_te), y_te), accuracy(ST.predict(after, X_te), y_te), total
 
 
+def run_torch(data, args, dtype, seed=0):
+    """The same recipe in PyTorch from the same initial weights: autograd for the gradients,
+    torch.optim.LBFGS (strong-Wolfe line search, history 10, as minFunc) for the optimizer.
+    Returns (before, after fine-tuning, stack seconds), or None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(args.threads)
+    tdt = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+    X_tr, y_tr, X_te, y_te = data
+    m = len(X_tr)
+    X, y = torch.tensor(X_tr, dtype=tdt), torch.tensor(y_tr, dtype=torch.long)
+    lam, beta, rho, slam = args.lam, args.beta, args.rho, args.softmax_lam
+
+    def fit(params, loss_fn, name):
+        ps = [torch.tensor(v, dtype=tdt, requires_grad=True) for v in params.values()]
+        opt = torch.optim.LBFGS(ps, lr=1, max_iter=args.maxiter, max_eval=2 * args.maxiter, history_size=10,
+                                tolerance_grad=1e-5, tolerance_change=1e-9, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn(*ps)
+            loss.backward()
+            return loss
+
+        t0 = time.perf_counter()
+        opt.step(closure)
+        row(name, time.perf_counter() - t0)
+        return dict(zip(params, (p.detach() for p in ps)))
+
+    def sae(A, W1, b1, W2, b2):
+        H = torch.sigmoid(A @ W1 + b1)
+        rho_hat = H.mean(0)
+        kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+        return (0.5 / m * ((torch.sigmoid(H @ W2 + b2) - A) ** 2).sum()
+                + 0.5 * lam * ((W1 ** 2).sum() + (W2 ** 2).sum()) + beta * kl.sum())
+
+    def softmax(A, W, b):
+        return torch.nn.functional.cross_entropy(A @ W + b, y) + 0.5 * slam * (W ** 2).sum()
+
+    def stack_forward(A, ws):
+        for W, b in zip(ws[0:-2:2], ws[1:-2:2]):
+            A = torch.sigmoid(A @ W + b)
+        return A @ ws[-2] + ws[-1]
+
+    print(f"\nPyTorch {torch.__version__} LBFGS, {args.maxiter} iterations a phase, {np.dtype(dtype).name},"
+          f" seed {seed}, {torch.get_num_threads()} threads")
+    t_all = time.perf_counter()
+    A, layers = X, []
+    for l, h in enumerate(args.hidden):
+        ae = fit(SA.initialize(A.shape[1], h, seed=2 * seed + l), lambda *w, A=A: sae(A, *w), f"autoencoder {l + 1}")
+        layers.append(ae)
+        A = torch.sigmoid(A @ ae["W1"] + ae["b1"])
+    soft = fit(SR.initialize(A.shape[1], 10, seed), lambda *w, A=A: softmax(A, *w), "softmax on features")
+    before = {}
+    for l, ae in enumerate(layers, start=1):
+        before[f"W{l}"], before[f"b{l}"] = ae["W1"], ae["b1"]
+    before[f"W{len(layers) + 1}"], before[f"b{len(layers) + 1}"] = soft["W"], soft["b"]
+    after = fit({k: v.numpy() for k, v in before.items()},
+                lambda *w: (torch.nn.functional.cross_entropy(stack_forward(X, w), y)
+                            + 0.5 * slam * (w[-2] ** 2).sum()), "fine-tuning")
+    total = time.perf_counter() - t_all
+    Xt = torch.tensor(X_te, dtype=tdt)
+    acc = [accuracy(stack_forward(Xt, list(p.values())).argmax(1).numpy(), y_te) for p in (before, after)]
+    return acc[0], acc[1], total
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    ap.add_argument("--dtype", choices=["float64", "float32"], nargs="+", default=["float64", "float32"])
     ap.add_argument("--maxiter", type=int, default=400)
     ap.add_argument("--hidden", type=int, nargs=2, default=(200, 200))
     ap.add_argument("--rho", type=float, default=0.1)
     ap.add_argument("--lam", type=float, default=3e-3)
     ap.add_argument("--beta", type=float, default=3.0)
     ap.add_argument("--softmax-lam", type=float, default=1e-4)
-    ap.add_argument("--adam-epochs", type=int, default=20)
+    ap.add_argument("--adam-epochs", type=int, default=20, help="fine-tuning (and softmax) epochs")
+    ap.add_argument("--adam-pretrain-epochs", type=int, default=14,
+                    help="epochs for each autoencoder (the fine-tuning makes up for fewer)")
     ap.add_argument("--adam-batch", type=int, default=128)
     ap.add_argument("--adam-lr", type=float, default=3e-3)
+    ap.add_argument("--seeds", type=int, default=1, help="after-fine-tuning accuracy over this many seeds")
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                    help="BLAS (and PyTorch) threads; default: every core")
+    ap.add_argument("--method", choices=["two-loop", "scipy"], default="two-loop", help="dlcourse.train.lbfgs's")
     ap.add_argument("--skip-lbfgs", action="store_true")
     ap.add_argument("--skip-adam", action="store_true")
+    ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args()
-    dtype = np.dtype(args.dtype).type
+    ST.lbfgs = functools.partial(train.lbfgs, method=args.method)
 
-    blas = ", ".join(f"{i['internal_api']} {i.get('architecture', '')} x{i['num_threads']}"
-                     for i in threadpool_info() if i["user_api"] == "blas")
-    print(f"BLAS: {blas}")
-    data = load_digits(n_train=4000, n_test=1000, seed=0)
-    print(f"data: embedded MNIST digits, {len(data[0])} train / {len(data[2])} test, stratified, seed 0")
-    results = {}
-    if not args.skip_lbfgs:
-        results["L-BFGS"] = run_lbfgs(data, args, dtype)
-        raw, before, after, total = results["L-BFGS"]
-        print(f"  {'total (stack)':<20s} {total:7.1f} s")
-        print(f"  test accuracy: softmax on pixels {raw:.1f}%   stack before fine-tuning {before:.1f}%"
-              f"   after {after:.1f}%")
-    if not args.skip_adam:
-        before, after, total = run_adam(data, args, dtype)
-        results["Adam"] = (None, before, after, total)
-        print(f"  {'total (stack)':<20s} {total:7.1f} s")
-        print(f"  test accuracy: stack before fine-tuning {before:.1f}%   after {after:.1f}%")
-    if len(results) == 2:
-        lb, ad = results["L-BFGS"], results["Adam"]
-        print(f"\nAdam vs L-BFGS: accuracy {ad[2] - lb[2]:+.1f} points, time {ad[3] / lb[3]:.2f}x")
+    with threadpool_limits(args.threads):
+        blas = ", ".join(f"{i['internal_api']} {i.get('architecture', '')} x{i['num_threads']}"
+                         for i in threadpool_info() if i["user_api"] == "blas")
+        print(f"BLAS: {blas}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        data = load_digits(n_train=4000, n_test=1000, seed=0)
+        print(f"data: embedded MNIST digits, {len(data[0])} train / {len(data[2])} test, stratified, seed 0")
+        summary = []
+        for name in args.dtype:
+            dtype = np.dtype(name).type
+            lb = None
+            if not args.skip_lbfgs:
+                lb = run_lbfgs(data, args, dtype)
+                raw, before, after, total = lb
+                print(f"  {'total (stack)':<20s} {total:7.1f} s")
+                print(f"  test accuracy: softmax on pixels {raw:.1f}%   stack before fine-tuning {before:.1f}%"
+                      f"   after {after:.1f}%")
+                afters = [after] + [run_lbfgs(data, args, dtype, seed, verbose=False)[2]
+                                    for seed in range(1, args.seeds)]
+                if args.seeds > 1:
+                    print(f"  after fine-tuning, seeds 0..{args.seeds - 1}: "
+                          + ", ".join(f"{a:.1f}%" for a in afters) + f"; median {statistics.median(afters):.1f}%")
+                summary.append((f"NumPy L-BFGS {name}", total, statistics.median(afters)))
+            tb = None if args.skip_torch else run_torch(data, args, dtype)
+            if tb is None and not args.skip_torch:
+                print("\nPyTorch is not installed: no PyTorch baseline (pip install torch to get one)")
+            elif tb is not None:
+                print(f"  {'total (stack)':<20s} {tb[2]:7.1f} s")
+                print(f"  test accuracy: stack before fine-tuning {tb[0]:.1f}%   after {tb[1]:.1f}%")
+                summary.append((f"PyTorch LBFGS {name}", tb[2], tb[1]))
+                if lb is not None:
+                    summary.append((f"  NumPy / PyTorch time, {name}", lb[3] / tb[2], None))
+        if not args.skip_adam:
+            dtype = np.dtype(args.dtype[0]).type
+            before, after, total = run_adam(data, args, dtype)
+            print(f"  {'total (stack)':<20s} {total:7.1f} s")
+            print(f"  test accuracy: stack before fine-tuning {before:.1f}%   after {after:.1f}%")
+            summary.append((f"NumPy Adam {args.dtype[0]}", total, after))
+            first = next((r for r in summary if r[0].startswith("NumPy L-BFGS")), None)
+            if first is not None:
+                print(f"\nAdam vs L-BFGS ({args.dtype[0]}): accuracy {after - first[2]:+.1f} points,"
+                      f" time {total / first[1]:.2f}x")
+        print(f"\nsummary ({args.threads} threads, load average now {os.getloadavg()[0]:.2f}):")
+        for name, value, acc in summary:
+            if acc is None:
+                print(f"  {name:<34s} {value:7.2f}x")
+            else:
+                print(f"  {name:<34s} {value:7.1f} s   after fine-tuning {acc:.1f}%")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak_mib:.0f} MiB")
 

@@ -88,3 +88,47 @@ def test_bad_input():
     with pytest.raises(ValueError, match="labels in 0..1"):
         ST.finetune_cost_and_grad({"W1": np.ones((6, 3)), "b1": np.ones(3), "W2": np.ones((3, 2)),
                                    "b2": np.ones(2)}, np.zeros((2, 6)), np.array([0, 5]))
+
+
+def plain_cost_and_grad(p, X, lam, beta, rho):
+    """The textbook formulas, no buffers, no blocks: what the fast reference must equal."""
+    from scipy.special import expit
+    m = len(X)
+    H = expit(X @ p["W1"] + p["b1"])
+    Xh = expit(H @ p["W2"] + p["b2"])
+    rho_hat = H.mean(axis=0)
+    cost = (0.5 / m * np.sum((Xh - X) ** 2) + 0.5 * lam * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+            + beta * np.sum(SA.kl_divergence(rho, rho_hat)))
+    d3 = (Xh - X) * Xh * (1 - Xh) / m
+    d2 = (d3 @ p["W2"].T + beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat)) / m) * H * (1 - H)
+    return cost, {"W1": X.T @ d2 + lam * p["W1"], "b1": d2.sum(axis=0),
+                  "W2": H.T @ d3 + lam * p["W2"], "b2": d3.sum(axis=0)}
+
+
+@pytest.mark.parametrize("m", [1, 127, 128, 300])      # fewer rows than a block, exactly one, several
+def test_fast_cost_equals_the_plain_formulas(rng, m):
+    X = rng.random((m, 30))
+    p = {k: v + 0.5 * rng.normal(size=v.shape) for k, v in SA.initialize(30, 7, seed=1).items()}
+    cost, grads = SA.cost_and_grad(p, X, 3e-3, 3.0, 0.1)
+    ref_cost, ref = plain_cost_and_grad(p, X, 3e-3, 3.0, 0.1)
+    assert cost == pytest.approx(ref_cost, rel=1e-12)
+    for k in ref:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=0, atol=1e-12 * np.abs(ref[k]).max())
+    # float32: the same to float32 accuracy, and float32 gradients
+    c32, g32 = SA._cost_and_grad({k: v.astype(np.float32) for k, v in p.items()}, X.astype(np.float32),
+                                 3e-3, 3.0, 0.1)
+    assert c32 == pytest.approx(ref_cost, rel=1e-5)
+    assert all(g32[k].dtype == np.float32 for k in g32)
+    np.testing.assert_allclose(g32["W2"], ref["W2"], atol=1e-5 * np.abs(ref["W2"]).max())
+
+
+def test_returned_gradients_survive_the_next_evaluation(rng):
+    """The cost reuses buffers between calls; what it returns must not be one of them."""
+    X = rng.random((300, 30))
+    p = SA.initialize(30, 7, seed=1)
+    _, first = SA.cost_and_grad(p, X)
+    kept = {k: v.copy() for k, v in first.items()}
+    SA.cost_and_grad({k: v + 1 for k, v in p.items()}, X)
+    SA.cost_and_grad(p, rng.random((300, 30)))
+    for k in kept:
+        np.testing.assert_array_equal(first[k], kept[k])

@@ -51,3 +51,52 @@ def test_unknown_optimizer():
     import pytest
     with pytest.raises(ValueError, match="unknown optimizer"):
         training.train_minibatch(least_squares, {}, np.zeros((1, 1)), np.zeros(1), optimizer="sgdd")
+
+
+# The NumPy L-BFGS (the default method) against answers that do not come from itself.
+
+def rosenbrock(x):
+    from scipy.optimize import rosen, rosen_der
+    return rosen(x), rosen_der(x)
+
+
+def test_two_loop_reaches_scipys_minimum_on_rosenbrock():
+    from scipy.optimize import minimize, rosen, rosen_der
+    for x0 in (np.array([-1.2, 1.0]), np.linspace(-2, 2, 20)):
+        history = []
+        x = train.two_loop_lbfgs(rosenbrock, x0, maxiter=2000, callback=history.append)
+        ref = minimize(rosen, x0, jac=rosen_der, method="L-BFGS-B", options={"maxiter": 2000})
+        np.testing.assert_allclose(x, np.ones_like(x0), atol=1e-4)      # the known minimiser
+        np.testing.assert_allclose(x, ref.x, atol=1e-4)
+        assert history[-1] < 1e-8 and np.all(np.diff(history) <= 0)
+
+
+def test_two_loop_solves_a_convex_quadratic(rng):
+    n = 50
+    Q = rng.normal(size=(n, n))
+    A = Q @ Q.T + n * np.eye(n)                  # symmetric positive definite
+    b = rng.normal(size=n)
+    history = []
+    x = train.two_loop_lbfgs(lambda z: (0.5 * z @ A @ z - b @ z, A @ z - b), np.zeros(n), maxiter=500,
+                             maxcor=5, gtol=1e-10, ftol=0, callback=history.append)
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=0, atol=1e-8)   # f-based line search limit
+    assert np.all(np.diff(history) <= 0)
+
+
+def test_lbfgs_methods_agree_on_least_squares(rng):
+    X, y, exact = problem(rng)
+    for method in ("two-loop", "scipy"):
+        p, hist = train.lbfgs(least_squares, {"w": np.zeros(3), "b": np.zeros(1)}, X, y,
+                              maxiter=100, progress=False, method=method, maxcor=5)
+        np.testing.assert_allclose(np.r_[p["w"], p["b"]], exact, atol=1e-5)
+        assert hist[-1] < hist[0] and np.all(np.diff(hist) <= 1e-15)
+    import pytest
+    with pytest.raises(ValueError, match="method"):
+        train.lbfgs(least_squares, {"w": np.zeros(3), "b": np.zeros(1)}, X, y, method="newton")
+
+
+def test_two_loop_stops_at_maxiter_and_leaves_x0_alone():
+    x0 = np.array([-1.2, 1.0])
+    history = []
+    train.two_loop_lbfgs(rosenbrock, x0, maxiter=5, callback=history.append)
+    assert len(history) == 5 and list(x0) == [-1.2, 1.0]

@@ -70,24 +70,35 @@ def finetune_cost_and_grad(params, X, y, lam=1e-4):
 
 
 def _finetune_cost_and_grad(p, X, y, lam):
+    """`finetune_cost_and_grad` without validation, in X's dtype: the training hot path.
+
+    The elementwise work is done in place on the (m, n_l) activations and errors (no temporaries
+    of their size), and the sigmoids use the tanh form of sparse_autoencoder._sigmoid_inplace.
+    """
     L = num_layers(p)
     m, dt = X.shape[0], X.dtype
     P = {k: v.astype(dt, copy=False) for k, v in p.items()}
     acts = [X]
     for l in range(1, L + 1):
-        acts.append(expit(acts[-1] @ P[f"W{l}"] + P[f"b{l}"]))
+        A = acts[-1] @ P[f"W{l}"]
+        A += P[f"b{l}"]
+        acts.append(sparse_autoencoder._sigmoid_inplace(A))
     Wout = P[f"W{L + 1}"]
-    Z = acts[-1] @ Wout + P[f"b{L + 1}"]
+    Z = acts[-1] @ Wout
+    Z += P[f"b{L + 1}"]
     logP = Z - logsumexp(Z, axis=1, keepdims=True)
     rows = np.arange(m)
     cost = -np.mean(logP[rows, y], dtype=np.float64) + 0.5 * lam * np.sum(Wout * Wout, dtype=np.float64)
-    delta = np.exp(logP)
+    delta = np.exp(logP, out=logP)
     delta[rows, y] -= 1
     delta /= m                                    # dJ/dZ = (P - Y) / m
     grads = {f"W{L + 1}": acts[-1].T @ delta + lam * Wout, f"b{L + 1}": delta.sum(axis=0)}
     for l in range(L, 0, -1):                     # back through the sigmoid layers
         A = acts[l]
-        delta = (delta @ P[f"W{l + 1}"].T) * A * (1 - A)
+        delta = delta @ P[f"W{l + 1}"].T
+        delta *= A
+        np.subtract(1, A, out=A)                  # A is not needed after this layer
+        delta *= A                                # (delta W^T) * A * (1 - A)
         grads[f"W{l}"] = acts[l - 1].T @ delta
         grads[f"b{l}"] = delta.sum(axis=0)
     return float(cost), grads
