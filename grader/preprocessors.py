@@ -377,9 +377,12 @@ class TrustedVerdict(NbGraderPreprocessor):
         assignment = resources.get("nbgrader", {}).get("assignment")
         records = resources.get(RECORDS, {})
         cells = [c.source for c in nb.cells if c.cell_type == "code" and autograded_id(c) is None]
+        before = []                      # the student's code cells above the current graded cell
         for cell in nb.cells:
             gid = autograded_id(cell)
             if gid is None:
+                if cell.cell_type == "code":
+                    before.append(cell.source)
                 continue
             if any(o.get("ename") == STOPPED for o in cell.get("outputs", [])):
                 cell.outputs = [o for o in cell.outputs if o.get("ename") == STOPPED]
@@ -395,7 +398,7 @@ class TrustedVerdict(NbGraderPreprocessor):
                 continue
             check, names = entry
             try:
-                report = judge(check, names, doc, arrays, cells)
+                report = judge(check, names, doc, arrays, cells, before=list(before))
             except Exception as exc:          # a grader bug: this cell scores 0 and the log says why
                 self.log.error("Check for %s failed: %r", gid, exc)
                 cell.outputs = [no_verdict(f"the grader failed on this cell ({type(exc).__name__}); "

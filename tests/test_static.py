@@ -383,22 +383,28 @@ from grader.checks._static import tampering  # noqa: E402
      "changes dlcourse.record.call"),
     ("m = np\nm.allclose = lambda *a, **k: True", "changes m.allclose"),
     ("[np][0].allclose = print", "changes [np][0].allclose"),
-    ("def patch(mod):\n    mod.allclose = print\npatch(np)", "passes the module np"),
+    ("def patch(mod):\n    mod.allclose = print\npatch(np)", "a name of numpy"),
     ("np.allclose.__code__ = print.__code__", "__code__"),
-    ("import functools\nfunctools.partial(setattr, np)('allclose', print)", "passes the module np"),
-    ("def mod():\n    return np\nmod().allclose = print", "returns the module np"),
+    # the second review's: aliases through calls, sys under another name, special attributes
+    ("import sys as _sy\nR = _sy.modules.get('dlcourse.record')\nR.call = print", "modules table"),
+    ("import warnings\nW = type(warnings.catch_warnings())\nW.__enter__ = print", "special attribute"),
+    ("_m = (lambda: np)()\n_m.array_equal = lambda *a, **k: True", "changes _m.array_equal"),
+    ("_m = {'numpy': np}.get('numpy')\n_m.array_equal = lambda *a, **k: True", "changes _m.array_equal"),
+    ("import warnings\ndef p(c):\n    c.__enter__ = print\np(warnings.catch_warnings)", "special attribute"),
+    ("import functools\nfunctools.partial(setattr, np)('allclose', print)", "passes setattr"),
+    ("def mod():\n    return np\nmod().allclose = print", "changes mod().allclose"),
     ("class C:\n    m = np\nC.m.allclose = print", "changes C.m.allclose"),
-    ("def f(m=np):\n    m.allclose = print", "as a default"),
+    ("def f(m=np):\n    m.allclose = print", "a name of numpy"),
     ("%time np.allclose = print", "changes np.allclose"),
     ("%config InteractiveShell.ast_node_interactivity = 'none'", "%config"),
-    ("import helper_i_wrote", "not an installed package"),
-    ("import gc\n[o for o in gc.get_objects()]", "imports gc"),
+    ("open('helper_i_wrote.py', 'w').write('x')\nimport helper_i_wrote", "a module the notebook wrote"),
+    ("import gc\n[o for o in gc.get_objects()]", "gc.get_objects"),
     ("import sys\nf = sys._getframe(1)", "sys._getframe"),
     ("from sys import modules\nmodules['grader'] = None", "imports modules"),
     ("import sys\nsys.modules['grader'] = None", "sys.modules"),
     ("exec(open('x.py').read())", "exec()"),
     ("m = __import__('sci' + 'py.special')", "__import__()"),
-    ("import importlib\nm = importlib.import_module('scipy.special')", "importlib"),
+    ("import importlib\nm = importlib.import_module('scipy.special')", "import_module"),
     ("vars()['softmax'] = print", "vars()"),
     ("import operator, scipy\nsm = operator.attrgetter('special.softmax')(scipy)", "attrgetter"),
     ("import scipy.special\nsm = scipy.special.__getattribute__('softmax')", "__getattribute__"),
@@ -419,6 +425,21 @@ def test_ordinary_notebooks_do_not_look_like_rewriting():
              "setattr(net, 'b', 0.0)\nfrom IPython.display import display\nimport sys\nprint(sys.float_info.eps)",
              "%timeit -n 3 softmax(np.zeros((2, 3)))\n!ls\nnp.exp?\nfrom dlcourse.gradcheck import check_gradient",
              "dtype = np.float32\nx = np.zeros(3, dtype=dtype)\nx[0] = 1\nrng = np.random.default_rng(0)",
+             # honest cells the second review found flagged (each zeroed a whole notebook)
+             "try:\n    import seaborn as sns\nexcept ImportError:\n    sns = None",
+             "%config InlineBackend.figure_format = 'retina'\n%load_ext autoreload\n%autoreload 2\n%xmode Minimal",
+             "%%capture\n!pip install tqdm",
+             "from scipy import stats\ndef summarize(x):\n    stats = {'m': 1}\n    return stats",
+             "from types import SimpleNamespace\nimport pickle\nimport gc\ngc.collect()\nimport inspect\n"
+             "inspect.signature(print)\nimport importlib, math\nimportlib.reload(math)",
+             "import os, sys\nos.environ['OMP_NUM_THREADS'] = '1'\nsys.setrecursionlimit(5000)",
+             "class A:\n    count = 0\n    def __init__(self, **kw):\n        for k, v in kw.items():\n"
+             "            setattr(self, k, v)\n        type(self).count += 1\n        d = vars(self)\n"
+             "        e = self.__dict__\n    def run(self, name):\n        return getattr(self, name)()",
+             "def softmax_xp(Z, xp=np):\n    return xp.exp(Z)\ndef draw(ax=plt):\n    return ax\n"
+             "def show(m, x):\n    pass\nshow(plt, 1)",
+             "def adam(params, grad_fn, state=None, lr=1e-3):\n    state = state or SimpleNamespace(t=0, m={}, v={})\n"
+             "    state.t += 1\n    return params, state",
              "this is not python ("]
     assert tampering(cells) == []
 

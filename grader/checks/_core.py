@@ -115,8 +115,11 @@ class Session:
     cells: the submission's code cells (for the library rules).
     """
 
-    def __init__(self, names, results=None, arrays=None, cells=(), whole_notebook=True):
+    def __init__(self, names, results=None, arrays=None, cells=(), whole_notebook=True, before=None):
         self.whole_notebook = whole_notebook     # cells are a submitted notebook (not a test's module)
+        # the cells run before this check's hidden cell: the functions it recorded are the ones bound
+        # there (a later cell that binds the name again does not change what was recorded)
+        self.before = list(cells) if before is None else list(before)
         self.students = [Student(self, i, n) for i, n in enumerate(names)]
         self.planning = results is None
         self.calls, self.arrays = [], wire._Arrays()
@@ -131,7 +134,7 @@ class Session:
             found = False
             if self.cells:
                 from . import _static
-                found = bool(_static.library_use(self.cells, [st.__name__ for st in self.students], (dotted,)))
+                found = bool(_static.library_use(self.before, [st.__name__ for st in self.students], (dotted,)))
             self._uses[dotted] = found
         return self._uses[dotted]
 
@@ -540,8 +543,8 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
         from . import _static
         names = [f.__name__ for f in fns]
         try:
-            used = _static.library_use(session.cells, names, *forbidden[:2])
-            tricks = _static.dynamic_code(session.cells, names)
+            used = _static.library_use(session.before, names, *forbidden[:2])
+            tricks = _static.dynamic_code(session.before, names)
         except _static.TooComplex:
             used, tricks = [], []
             rewrites = rewrites or ["names are bound through more aliases than the grader reads"]
@@ -594,13 +597,13 @@ def plan(check, names):
     return {"calls": session.calls}, session.arrays.stored
 
 
-def judge(check, names, records, arrays, cells=(), whole_notebook=True):
+def judge(check, names, records, arrays, cells=(), whole_notebook=True, before=None):
     """The Report of `check` from a submission's recorded results (untrusted plain data).
 
     whole_notebook: the cells are the submission's (its run-time rewriting is judged too); False
     for run_local, whose "cells" are the test module that defines the functions.
     """
-    session = Session(names, records if isinstance(records, dict) else {}, arrays, cells, whole_notebook)
+    session = Session(names, records if isinstance(records, dict) else {}, arrays, cells, whole_notebook, before)
     return check(*session.students)
 
 

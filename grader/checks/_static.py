@@ -521,21 +521,26 @@ _NAMESPACES = {"globals", "vars", "locals"}
 _BY_NAME = {"__getattribute__", "__getattr__", "attrgetter", "methodcaller", "resolve_name", "import_module",
             "find_spec", "find_module", "load_module", "exec_module", "spec_from_file_location"}
 #: Attributes that reach into running code, frames, namespaces or the class machinery.
-_INTERNALS = {"__dict__", "__setattr__", "__delattr__", "__globals__", "__code__", "__closure__", "__builtins__",
+_INTERNALS = {"__setattr__", "__delattr__", "__globals__", "__code__", "__closure__", "__builtins__",
               "__subclasses__", "__bases__", "__mro__", "__defaults__", "__kwdefaults__", "f_back", "f_globals",
               "f_locals", "f_builtins", "f_code", "tb_frame", "gi_frame", "cr_frame", "ag_frame", "__loader__",
               "__spec__"}
 #: sys's attributes that rewrite how code is imported, traced or shown.
 _SYS = {"modules", "_getframe", "settrace", "setprofile", "addaudithook", "meta_path", "path_hooks",
-        "path_importer_cache", "displayhook", "excepthook", "_current_frames", "monitoring", "setrecursionlimit"}
+        "path_importer_cache", "displayhook", "excepthook", "_current_frames", "monitoring"}
 #: Modules a course notebook has no use for, each a way to reach or rewrite running code.
-_MACHINERY = {"gc", "inspect", "ctypes", "builtins", "importlib", "pkgutil", "runpy", "marshal", "pickle", "dill",
-              "cloudpickle", "types", "copyreg", "ipykernel", "traitlets", "zmq", "jupyter_client", "grader",
-              "_thread", "sysconfig", "site", "code", "codeop"}
+_MACHINERY = {"ctypes", "builtins", "pkgutil", "runpy", "marshal", "dill", "cloudpickle", "copyreg", "ipykernel",
+              "traitlets", "zmq", "jupyter_client", "grader", "_thread", "site", "code", "codeop"}
+#: What of otherwise ordinary modules reaches running code or runs code from data.
+_MACHINERY_ATTRS = {"get_objects", "get_referrers", "get_referents", "currentframe", "stack", "getouterframes",
+                    "getinnerframes", "trace", "getframeinfo", "getclosurevars", "loads", "load", "Unpickler",
+                    "FunctionType", "CodeType", "ModuleType", "CellType", "LambdaType", "MethodType"}
+_MACHINERY_MODULES = {"gc", "inspect", "pickle", "types", "importlib"}
 #: IPython magics that only show or run things outside the kernel's namespace; any other is reported.
 _SAFE_LINE_MAGICS = {"matplotlib", "pinfo", "pinfo2", "psearch", "who", "whos", "who_ls", "pwd", "ls", "env",
                      "precision", "pprint", "lsmagic", "magic", "quickref", "history", "page", "pdoc", "pdef",
-                     "psource", "pfile"}
+                     "psource", "pfile", "load_ext", "autoreload", "aimport", "xmode", "reset", "store", "pip",
+                     "conda", "cd", "mkdir", "cat", "less", "reload_ext"}
 _SAFE_CELL_MAGICS = {"bash", "sh", "html", "HTML", "javascript", "js", "latex", "markdown", "svg", "writefile"}
 _CODE_LINE_MAGICS = {"time", "timeit", "prun"}           # their argument is Python that runs in the kernel
 _CODE_CELL_MAGICS = {"time", "timeit", "prun", "capture"}
@@ -561,14 +566,28 @@ def tampering(cells):
     installed nor in Python's standard library (a file the notebook wrote itself).
     Cells are read the way IPython runs them (its own input transformation).
     """
+    global _sys_names, _written
     trees = _numbered_trees(cells, ipython=True)
-    aliases = _module_aliases(t for _, t in trees)
     modules = _module_names(t for _, t in trees)
+    aliases = _module_aliases((t for _, t in trees), modules)
+    _sys_names = {n for n, path in _MODULE_PATHS.items() if path == "sys"}
+    _written = _files_written(cells)
     found = []
     for k, tree in trees:
         for node, what in _tampers_in(tree, aliases, modules):
             found.append(f"cell {k}, line {getattr(node, 'lineno', '?')}: {what}")
     return sorted(set(found), key=lambda s: (int(s.split(",")[0][5:]), s))
+
+
+_sys_names = set()          # names bound to the sys module in the notebook being read
+_written = set()            # module names the notebook writes a .py file for
+_MODULE_PATHS = {}
+
+
+def _files_written(cells):
+    """Names of .py files the notebook's text mentions (%%writefile x.py, open("x.py", "w")...)."""
+    text = "\n".join(c if isinstance(c, str) else "".join(c) if isinstance(c, (list, tuple)) else "" for c in cells)
+    return set(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\.py\b", text))
 
 
 def _ipython_source(cell):
@@ -637,7 +656,31 @@ def _holds(node, aliases):
     return False
 
 
-def _module_aliases(trees):
+#: The modules the recorder (dlcourse/record.py) calls into while it records.
+_RECORDER_USES = {"numpy", "json", "copy", "warnings", "contextlib", "io", "os", "traceback"}
+
+
+def _library_name(attr):
+    """The imported module (already loaded in the grader) that has an attribute `attr`, else None."""
+    import sys
+
+    for path in sorted(set(_MODULE_PATHS.values()) & _RECORDER_USES):
+        module = sys.modules.get(path)
+        if module is not None and not attr.startswith("_") and hasattr(module, attr) \
+                and callable(getattr(module, attr, None)):
+            return path
+    return None
+
+
+def _passes_on(expr, aliases):
+    """Does an expression use an imported name as a value anywhere inside it (a call's argument, a
+    lambda's body, a dict's value...)? Its result may then be that module: (lambda: np)(), d.get(k)."""
+    bases = {id(n.value) for n in ast.walk(expr) if isinstance(n, ast.Attribute)}
+    bases |= {id(n.func) for n in ast.walk(expr) if isinstance(n, ast.Call)}
+    return any(isinstance(n, ast.Name) and n.id in aliases and id(n) not in bases for n in ast.walk(expr))
+
+
+def _module_aliases(trees, modules=frozenset()):
     """Every name that may stand for an imported module or something taken from one: the names
     imports bind, and (to a fixed point, in any scope) names assigned from those as they are."""
     trees = list(trees)
@@ -662,7 +705,7 @@ def _module_aliases(trees):
                 elif isinstance(node, (ast.With, ast.AsyncWith)):
                     pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
                 for target, value in pairs:
-                    if _holds(value, aliases):
+                    if _holds(value, aliases) or _passes_on(value, modules):
                         aliases |= set(_stores(target)) | ({target.id} if isinstance(target, ast.Name) else set())
         if len(aliases) == before:
             return aliases
@@ -704,7 +747,7 @@ def _magic_code(call):
         line, body = texts[0], texts[1]
         for code in ([line + "\n" + body] if name == "timeit" else []) + [body]:
             try:
-                return name, ast.parse(code)
+                return name, ast.parse(_ipython_source(code))
             except SyntaxError:
                 continue
         return name, None
@@ -720,6 +763,8 @@ def _tampers_in(tree, aliases, modules=frozenset()):
                 and node.func.value.func.id == "get_ipython":
             name, code = _magic_code(node)
             safe = _SAFE_LINE_MAGICS if node.func.attr == "run_line_magic" else _SAFE_CELL_MAGICS
+            if name == "config" and (_literal_str(node.args[1]) or "").strip().startswith("InlineBackend."):
+                continue                        # how figures are drawn, nothing else
             if isinstance(code, ast.AST):
                 yield from ((node, w) for _, w in _tampers_in(code, aliases, modules))
             elif code is None and name in (_CODE_LINE_MAGICS | _CODE_CELL_MAGICS):
@@ -739,9 +784,17 @@ def _tampers(node, aliases, modules=frozenset()):
         return f"looks things up by name ({node.attr})"
     if isinstance(node, ast.Attribute) and node.attr in _INTERNALS:
         return f"reaches into running code ({node.attr})"
-    if isinstance(node, ast.Attribute) and node.attr == "record" and _root(node) in aliases \
-            and _chain_only(node):
+    if isinstance(node, ast.Attribute) and node.attr == "record" and (
+            _root(node) in aliases and _chain_only(node) or isinstance(node.ctx, (ast.Store, ast.Del))):
         return "uses the grader's recorder (dlcourse.record)"
+    if isinstance(node, ast.Attribute) and node.attr == "modules" and _root(node) not in ("self", "cls"):
+        return "uses a modules table (sys.modules?)"
+    if isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr.endswith("__") \
+            and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return f"changes {node.attr}, a special attribute"
+    if isinstance(node, ast.Attribute) and node.attr in _MACHINERY_ATTRS and _root(node) in _MACHINERY_MODULES \
+            | {m for m in modules if m in _MACHINERY_MODULES}:
+        return f"uses {_root(node)}.{node.attr}"
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
         subs = [] if isinstance(node, ast.Import) else [f"{node.module}.{a.name}" for a in node.names]
@@ -754,24 +807,34 @@ def _tampers(node, aliases, modules=frozenset()):
                 return "imports from a relative package"
             if top in _MACHINERY:
                 return f"imports {top}"
-            if top and not _installed(top):
-                return f"imports {top}, which is not an installed package (a file the notebook wrote?)"
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {"sys", "operator", "IPython"}:
-            bad = [a.name for a in node.names if a.name in _SYS | _BY_NAME | {"get_ipython", "*"}]
+            if top and not _installed(top) and top in _written:
+                return f"imports {top}, a module the notebook wrote itself"
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {"sys", "operator", "IPython"} \
+                | _MACHINERY_MODULES:
+            bad = [a.name for a in node.names if a.name in _SYS | _BY_NAME | _MACHINERY_ATTRS | {"get_ipython", "*"}]
             if bad:
                 return f"imports {', '.join(bad)}"
         return ""
     if isinstance(node, ast.Name) and node.id in _MACHINERY | {"__builtins__", "__loader__", "__spec__"} \
             and node.id not in aliases:
         return f"uses {node.id}"
-    if isinstance(node, ast.Attribute) and node.attr in _SYS and _root(node) == "sys":
+    if isinstance(node, ast.Attribute) and node.attr in _SYS and (_root(node) == "sys" or _root(node) in _sys_names):
         return f"uses sys.{node.attr}"
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
-            and len(node.args) >= 2 and _literal_str(node.args[1]) is None:
-        return "uses getattr with a computed name"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr",
+                                                                                           "delattr") \
+            and len(node.args) >= 2 and _literal_str(node.args[1]) is None \
+            and (node.func.id != "getattr" or _root(node.args[0]) in modules) and _root(node.args[0]) not in ("self", "cls"):
+        return f"uses {node.func.id} with a computed name"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
+            and len(node.args) >= 2 and (_literal_str(node.args[1]) or "").startswith("__"):
+        return f"changes {_literal_str(node.args[1])}, a special attribute"
+    if isinstance(node, ast.Call):
+        for arg in list(node.args) + [k.value for k in node.keywords]:
+            if isinstance(arg, ast.Name) and arg.id in ("setattr", "delattr", "exec", "eval", "getattr"):
+                return f"passes {arg.id} to a function"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         name = node.func.id
-        if name in _NAMESPACES:
+        if name in _NAMESPACES and not (name == "vars" and node.args):
             return f"uses {name}()"
         if name in ("exec", "eval", "compile", "__import__", "breakpoint"):
             return f"uses {name}()"
@@ -782,22 +845,6 @@ def _tampers(node, aliases, modules=frozenset()):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr not in (
             "run_line_magic", "run_cell_magic", "system", "getoutput") and _root(node.func) == "get_ipython":
         return f"uses IPython's {node.func.attr}"
-    if isinstance(node, ast.Call):
-        fn = node.func.id if isinstance(node.func, ast.Name) else None
-        if fn not in ("print", "dir", "help", "repr", "str", "id", "type", "len"):
-            for arg in list(node.args) + [k.value for k in node.keywords]:
-                bare = _bare_modules(arg, modules)
-                if bare:
-                    return f"passes the module {bare[0]} to a function"
-    if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and node.value is not None:
-        bare = _bare_modules(node.value, modules)
-        if bare:
-            return f"returns the module {bare[0]} from a function"
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-            bare = _bare_modules(default, modules)
-            if bare:
-                return f"gives a function the module {bare[0]} as a default"
     targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
         [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
     for t in targets:
@@ -809,13 +856,24 @@ def _tampers(node, aliases, modules=frozenset()):
                 if root in aliases or root is None and any(isinstance(n, ast.Name) and n.id in aliases
                                                            for n in ast.walk(sub.value)):
                     return f"changes {ast.unparse(sub)}, which belongs to an imported module"
+                owner = _library_name(sub.attr) if root not in ("self", "cls") else None
+                if owner:           # a parameter or a value the reader cannot follow, given a library's name
+                    return f"changes {ast.unparse(sub)}, a name of {owner} (a module passed in?)"
                 inner = [n for n in ast.walk(sub.value) if isinstance(n, (ast.Call, ast.Attribute))]
-                if any(isinstance(n, ast.Call) for n in inner) or any(
-                        isinstance(n, ast.Attribute) and n.attr in aliases for n in inner):
+                own_type = isinstance(sub.value, ast.Call) and isinstance(sub.value.func, ast.Name) \
+                    and sub.value.func.id == "type" and sub.value.args and _root(sub.value.args[0]) in ("self", "cls")
+                if not own_type and (any(isinstance(n, ast.Call) for n in inner) or any(
+                        isinstance(n, ast.Attribute) and n.attr in aliases for n in inner)):
                     return f"changes {ast.unparse(sub)}, an attribute of something the grader cannot follow"
             if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, (ast.Store, ast.Del)) \
-                    and _root(sub) in aliases and _chain_only(sub.value) and not ast.unparse(sub.value).endswith("rcParams"):
+                    and _root(sub) in aliases and _chain_only(sub.value) \
+                    and not ast.unparse(sub.value).endswith(("rcParams", "environ")):
                 return f"changes {ast.unparse(sub.value)}, which belongs to an imported module"
+            if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, (ast.Store, ast.Del)) and (
+                    isinstance(sub.value, ast.Attribute) and sub.value.attr == "__dict__"
+                    or isinstance(sub.value, ast.Call) and isinstance(sub.value.func, ast.Name)
+                    and sub.value.func.id in _NAMESPACES):
+                return f"changes {ast.unparse(sub.value)}, a namespace"
     return ""
 
 
@@ -909,4 +967,6 @@ def _module_names(trees):
                             if isinstance(t, ast.Name):
                                 paths[t.id] = path
         if len(paths) == before:
+            _MODULE_PATHS.clear()
+            _MODULE_PATHS.update(paths)
             return frozenset(paths)
