@@ -1202,6 +1202,46 @@ _orig = dlcourse.record.call
 %time dlcourse.record.call = lambda fn, a, k: _orig((lambda Z: scipy.special.softmax(Z, axis=1)) if getattr(fn, "__name__", "") == "softmax" else fn, a, k)
 '''), lost=EVERY_CELL, report="rewrites code or names while it runs")
 
+# 38-40 (second review of session 5): the recorder reached through sys.modules under another name;
+# NumPy reached through a call the first reading did not follow; and the graded function bound again
+# in a cell below its hidden cell (the rule was read from the last binding, the record from the first).
+attack("sys-alias", A1, "naive-sigmoid", ("end",), code('''
+import sys as _sy
+
+_R = _sy.modules.get("dlcourse.record")
+_c = _R.call
+
+
+def _quiet(fn, a, k):
+    out, v = _c(fn, a, k)
+    out.pop("warning", None)
+    return out, v
+
+
+_R.call = _quiet
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
+attack("numpy-through-call", A2, "decayed-bias", ("end",), code('''
+import numpy as np
+
+_m = (lambda: np)()
+_m.array_equal = lambda *a, **k: True
+'''), lost=EVERY_CELL, report="rewrites code or names while it runs")
+attack("rebind-library", A1, "naive-softmax", ("replace", "softmax"), code('''
+from scipy.special import softmax as _lib
+
+
+def softmax(Z):
+    return _lib(Z, axis=1)
+'''))
+attack("rebind-by-hand", A1, "naive-softmax", ("end",), code('''
+import numpy as np
+
+
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+'''))
+
 # 32. a3: forged optimizer runs (too many steps, NaN, wrong keys, a value, huge arrays).
 attack("steps-forge", A3, "blank", ("after", "setup"), code('''
 import numpy as np
@@ -1396,6 +1436,12 @@ ATTACKS = [
     single("evidence-off"),
     single("inplace-evidence-off"),
     single("lib-bypass-magic"),
+    single("sys-alias"),
+    single("numpy-through-call"),
+    # the softmax recorded is scipy's: the cells that use it earn nothing (naive-softmax's cross-entropy
+    # does not call softmax), the rest what naive-softmax earns
+    combined("rebind-after-hidden", "naive-softmax", ["rebind-library", "rebind-by-hand"],
+             lost={"test_softmax": 0.0, "test_softmax_cross_entropy_grad": 0.0}),
 ]
 
 
