@@ -85,7 +85,7 @@ installed packages, so no download is needed.
    restored from the original, and a deleted answer is graded as blank. The set-up and
    test cells are locked: they run as released even if your editor let you change them,
    so put your own imports in your answer cells.
-6. Your code computes; it does not reach into Python, Jupyter or the grader. A notebook
+6. Your code computes; it does not reach into Python, Jupyter or the recorder. A notebook
    that patches a library or the recorder, uses IPython's hooks or magics other than
    `%matplotlib`, `%time` and `%timeit`, `globals()`, `exec`/`eval`, `gc`, `inspect` or
    `ctypes`, or imports a file it wrote itself earns nothing in any graded cell (what
