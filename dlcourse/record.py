@@ -228,3 +228,52 @@ def record(grade_id, *fns):
         arrays_in = {k: z[k] for k in z.files}
     doc, arrays = run_calls(fns, plan["calls"], arrays_in)
     write(os.path.join(records, grade_id), doc, arrays)
+
+
+# ---- sealed: what `record` runs cannot be changed by patching a module ---------------------------------
+#
+# A notebook runs in the same process as this file, and could patch what the recorder calls: this
+# module's own functions (dlcourse.record.call = ...) or the libraries' (np.array_equal = ...), to hide
+# a warning or a change in place. The grader reads the submitted source for such code; as a second
+# line, `record` and everything it calls are copies bound, when this file is imported (before any
+# cell of the notebook runs), to the functions and classes they use as they are then. Patching a
+# module's attribute afterwards changes nothing `record` does.
+
+def _frozen(module):
+    """A namespace holding `module`'s public attributes as they are now."""
+    import types
+
+    names = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in dir(module):
+            if not name.startswith("__"):
+                try:
+                    names[name] = getattr(module, name)
+                except Exception:
+                    pass
+    return types.SimpleNamespace(**names)
+
+
+def _seal():
+    import types
+
+    here = globals()
+    own = {"__name__": __name__, "__file__": __file__, "__builtins__": here["__builtins__"]}
+    for name, value in list(here.items()):
+        if name.startswith("__") or name in ("_frozen", "_seal"):
+            continue
+        own[name] = value
+    frozen_os = _frozen(os)
+    frozen_os.path = _frozen(os.path)
+    for name, module in (("np", np), ("json", json), ("copy", copy), ("io", io), ("contextlib", contextlib),
+                         ("traceback", traceback), ("warnings", warnings), ("os", None)):
+        own[name] = frozen_os if module is None else _frozen(module)
+    for name, value in list(own.items()):
+        if isinstance(value, types.FunctionType) and value.__module__ == __name__:
+            own[name] = types.FunctionType(value.__code__, own, value.__name__, value.__defaults__,
+                                           value.__closure__)
+    return own["record"]
+
+
+record = _seal()

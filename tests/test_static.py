@@ -375,7 +375,8 @@ from grader.checks._static import tampering  # noqa: E402
     ("get_ipython().input_transformers_post.append(lambda lines: lines)", "input_transformers_post"),
     ("ip = get_ipython()\nip.events.register('pre_run_cell', print)", "events"),
     ("import dlcourse.record as r\nr.run_calls = lambda *a: None", "changes r.run_calls"),
-    ("from dlcourse import record\nsetattr(record, 'record', print)", "setattr"),
+    ("from dlcourse import record\nsetattr(record, 'record', print)", "recorder"),
+    ("m = [__builtins__][0]\nsetattr(m, 'record', print)", "recorder"),
     ("import numpy as np\nnp.exp = lambda x: x", "changes np.exp"),
     # found by an attack review: the recorder's evidence switched off, through any path to it
     ("import dlcourse.record as _R\n_R._same = lambda a, b: True", "changes _R._same"),

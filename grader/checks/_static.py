@@ -828,6 +828,9 @@ def _tampers(node, aliases, modules=frozenset()):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
             and len(node.args) >= 2 and (_literal_str(node.args[1]) or "").startswith("__"):
         return f"changes {_literal_str(node.args[1])}, a special attribute"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
+            and len(node.args) >= 2 and _literal_str(node.args[1]) == "record":
+        return "uses the grader's recorder (dlcourse.record)"
     if isinstance(node, ast.Call):
         for arg in list(node.args) + [k.value for k in node.keywords]:
             if isinstance(arg, ast.Name) and arg.id in ("setattr", "delattr", "exec", "eval", "getattr"):

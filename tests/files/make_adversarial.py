@@ -524,7 +524,9 @@ def write(stem, doc, arrays):
 
 
 R.write = write
-'''), report="not a plain file", report_absent="autograding failed")
+'''), report="rewrites code or names while it runs", report_absent="autograding failed")
+# (The recorder is sealed since session 5: this patch no longer reaches what it writes; the grader's
+# reading of bad record files is tested directly in tests/test_record.py.)
 
 # 13. Record what the function returned, minus its warnings, with its NaN replaced.
 attack("record-encode-nan", A1, "naive-softmax", ("after", "softmax"), code('''
