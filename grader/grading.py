@@ -514,6 +514,7 @@ def grade(source, course, force=False, progress=True, timeout=None, jobs=None, a
     """
     start = time.perf_counter()
     jobs = jobs or workers.default_jobs()
+    sandbox.sweep_stale_scratch()                # what an earlier, killed run left mounted
     report = Report(isolation=sandbox.describe(), jobs=jobs)
     due, zone = schedule(schedule_file)
     try:

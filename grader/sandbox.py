@@ -258,6 +258,7 @@ class Scratch:
         self.hide = tuple(hide)          # packages the notebook may not import (bubblewrap modes)
         self.base = Path(tempfile.mkdtemp(prefix="dlc-"))
         os.chmod(self.base, 0o711)
+        (self.base / "grader.pid").write_text(str(os.getpid()))     # for sweep_stale_scratch
         self.inputs = self._dir("inputs", own=False)
         # What the kernel may write outside its sandbox's own in-memory /tmp lies on one in-memory
         # file system of SCRATCH_BYTES, where the machine lets root mount one: however many files a
@@ -425,6 +426,32 @@ def scratch_in_memory():
         return False
     finally:
         shutil.rmtree(probe, ignore_errors=True)
+
+
+def sweep_stale_scratch():
+    """Unmount and remove the scratch folders of grading processes that are gone (killed mid-notebook,
+    they never closed them): each in-memory mount would otherwise hold its memory until reboot.
+    Returns how many were removed. Folders of a live grading process are left alone."""
+    removed = 0
+    for base in Path(tempfile.gettempdir()).glob("dlc-*"):
+        try:
+            if base.is_symlink() or base.stat().st_uid != os.geteuid():
+                continue
+            pid = int((base / "grader.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+            continue                                   # still grading
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        if os.path.ismount(base / "own"):
+            _unmount(base / "own")
+        shutil.rmtree(base, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 def sweep_shared_folders(folders=("/tmp", "/var/tmp", "/dev/shm")):

@@ -206,6 +206,27 @@ def test_what_it_writes_outside_its_sandbox_is_bounded_and_never_on_the_disk(mod
     assert str(scratch.own) not in mounts and not scratch.base.exists()
 
 
+def test_the_scratch_of_a_killed_grader_is_swept_by_the_next_run():
+    """A grader killed mid-notebook never closes its scratch folder; the next `grade` unmounts and
+    removes it, and leaves a live grader's alone."""
+    if not sandbox.scratch_in_memory():
+        pytest.skip("this machine does not let root mount an in-memory file system")
+    proc = subprocess.Popen([sys.executable, "-c", "from grader import sandbox; import time; "
+                             "s = sandbox.Scratch(); print(s.base, flush=True); time.sleep(60)"],
+                            stdout=subprocess.PIPE, text=True)
+    base = Path(proc.stdout.readline().strip())
+    mine = sandbox.Scratch()
+    try:
+        assert os.path.ismount(base / "own")
+        proc.kill()
+        proc.wait()
+        sandbox.sweep_stale_scratch()
+        assert not base.exists() and str(base / "own") not in Path("/proc/mounts").read_text()
+        assert mine.base.exists()                               # this (live) process's own
+    finally:
+        mine.close()
+
+
 def test_two_grading_runs_at_once_never_share_a_sandbox_uid():
     """Each run claims its workers' uids (a lock per uid) for as long as it grades: a second run
     on the machine meanwhile gets others; once the first is done, its uids are free again."""
