@@ -401,6 +401,7 @@ from grader.checks._static import tampering  # noqa: E402
     ("open('helper_i_wrote.py', 'w').write('x')\nimport helper_i_wrote", "a module the notebook wrote"),
     ("import gc\n[o for o in gc.get_objects()]", "gc.get_objects"),
     ("import sys\nf = sys._getframe(1)", "sys._getframe"),
+    ("import inspect as ins\nf = ins.currentframe()", "ins.currentframe"),
     ("from sys import modules\nmodules['grader'] = None", "imports modules"),
     ("import sys\nsys.modules['grader'] = None", "sys.modules"),
     ("exec(open('x.py').read())", "exec()"),

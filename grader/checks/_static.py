@@ -566,22 +566,15 @@ def tampering(cells):
     installed nor in Python's standard library (a file the notebook wrote itself).
     Cells are read the way IPython runs them (its own input transformation).
     """
-    global _sys_names, _written
     trees = _numbered_trees(cells, ipython=True)
-    modules = _module_names(t for _, t in trees)
-    aliases = _module_aliases((t for _, t in trees), modules)
-    _sys_names = {n for n, path in _MODULE_PATHS.items() if path == "sys"}
-    _written = _files_written(cells)
+    paths = _module_names(t for _, t in trees)
+    aliases = _module_aliases((t for _, t in trees), paths)
+    written = _files_written(cells)
     found = []
     for k, tree in trees:
-        for node, what in _tampers_in(tree, aliases, modules):
+        for node, what in _tampers_in(tree, aliases, paths, written):
             found.append(f"cell {k}, line {getattr(node, 'lineno', '?')}: {what}")
     return sorted(set(found), key=lambda s: (int(s.split(",")[0][5:]), s))
-
-
-_sys_names = set()          # names bound to the sys module in the notebook being read
-_written = set()            # module names the notebook writes a .py file for
-_MODULE_PATHS = {}
 
 
 def _files_written(cells):
@@ -660,11 +653,12 @@ def _holds(node, aliases):
 _RECORDER_USES = {"numpy", "json", "copy", "warnings", "contextlib", "io", "os", "traceback"}
 
 
-def _library_name(attr):
-    """The imported module (already loaded in the grader) that has an attribute `attr`, else None."""
+def _library_name(attr, paths):
+    """The module the recorder uses, imported by the notebook (`paths`: name -> module) and already
+    loaded in the grader, that has a function or class named `attr`; else None."""
     import sys
 
-    for path in sorted(set(_MODULE_PATHS.values()) & _RECORDER_USES):
+    for path in sorted(set(paths.values()) & _RECORDER_USES):
         module = sys.modules.get(path)
         if module is not None and not attr.startswith("_") and hasattr(module, attr) \
                 and callable(getattr(module, attr, None)):
@@ -754,7 +748,9 @@ def _magic_code(call):
     return name, "safe"
 
 
-def _tampers_in(tree, aliases, modules=frozenset()):
+def _tampers_in(tree, aliases, paths, written):
+    """aliases: names that may stand for a module or something in one; paths: names bound to a
+    module -> its dotted path; written: module names the notebook writes a .py file for."""
     """(node, what) for every way `tree` reaches the recording or rewrites running code."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
@@ -766,18 +762,18 @@ def _tampers_in(tree, aliases, modules=frozenset()):
             if name == "config" and (_literal_str(node.args[1]) or "").strip().startswith("InlineBackend."):
                 continue                        # how figures are drawn, nothing else
             if isinstance(code, ast.AST):
-                yield from ((node, w) for _, w in _tampers_in(code, aliases, modules))
+                yield from ((node, w) for _, w in _tampers_in(code, aliases, paths, written))
             elif code is None and name in (_CODE_LINE_MAGICS | _CODE_CELL_MAGICS):
                 yield node, f"uses %{name} with code the grader cannot read"
             elif name not in safe:
                 yield node, f"uses the IPython magic %{name}"
             continue
-        what = _tampers(node, aliases, modules)
+        what = _tampers(node, aliases, paths, written)
         if what:
             yield node, what
 
 
-def _tampers(node, aliases, modules=frozenset()):
+def _tampers(node, aliases, paths, written):
     if isinstance(node, ast.Attribute) and node.attr in _IPYTHON_HOOKS:
         return f"uses IPython's {node.attr}"
     if isinstance(node, ast.Attribute) and node.attr in _BY_NAME:
@@ -792,8 +788,8 @@ def _tampers(node, aliases, modules=frozenset()):
     if isinstance(node, ast.Attribute) and node.attr.startswith("__") and node.attr.endswith("__") \
             and isinstance(node.ctx, (ast.Store, ast.Del)):
         return f"changes {node.attr}, a special attribute"
-    if isinstance(node, ast.Attribute) and node.attr in _MACHINERY_ATTRS and _root(node) in _MACHINERY_MODULES \
-            | {m for m in modules if m in _MACHINERY_MODULES}:
+    if isinstance(node, ast.Attribute) and node.attr in _MACHINERY_ATTRS and (
+            _root(node) in _MACHINERY_MODULES or paths.get(_root(node), "").split(".")[0] in _MACHINERY_MODULES):
         return f"uses {_root(node)}.{node.attr}"
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -807,7 +803,7 @@ def _tampers(node, aliases, modules=frozenset()):
                 return "imports from a relative package"
             if top in _MACHINERY:
                 return f"imports {top}"
-            if top and not _installed(top) and top in _written:
+            if top and not _installed(top) and top in written:
                 return f"imports {top}, a module the notebook wrote itself"
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {"sys", "operator", "IPython"} \
                 | _MACHINERY_MODULES:
@@ -818,12 +814,12 @@ def _tampers(node, aliases, modules=frozenset()):
     if isinstance(node, ast.Name) and node.id in _MACHINERY | {"__builtins__", "__loader__", "__spec__"} \
             and node.id not in aliases:
         return f"uses {node.id}"
-    if isinstance(node, ast.Attribute) and node.attr in _SYS and (_root(node) == "sys" or _root(node) in _sys_names):
+    if isinstance(node, ast.Attribute) and node.attr in _SYS and (_root(node) == "sys" or paths.get(_root(node)) == "sys"):
         return f"uses sys.{node.attr}"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr",
                                                                                            "delattr") \
             and len(node.args) >= 2 and _literal_str(node.args[1]) is None \
-            and (node.func.id != "getattr" or _root(node.args[0]) in modules) and _root(node.args[0]) not in ("self", "cls"):
+            and (node.func.id != "getattr" or _root(node.args[0]) in paths) and _root(node.args[0]) not in ("self", "cls"):
         return f"uses {node.func.id} with a computed name"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
             and len(node.args) >= 2 and (_literal_str(node.args[1]) or "").startswith("__"):
@@ -859,7 +855,7 @@ def _tampers(node, aliases, modules=frozenset()):
                 if root in aliases or root is None and any(isinstance(n, ast.Name) and n.id in aliases
                                                            for n in ast.walk(sub.value)):
                     return f"changes {ast.unparse(sub)}, which belongs to an imported module"
-                owner = _library_name(sub.attr) if root not in ("self", "cls") else None
+                owner = _library_name(sub.attr, paths) if root not in ("self", "cls") else None
                 if owner:           # a parameter or a value the reader cannot follow, given a library's name
                     return f"changes {ast.unparse(sub)}, a name of {owner} (a module passed in?)"
                 inner = [n for n in ast.walk(sub.value) if isinstance(n, (ast.Call, ast.Attribute))]
@@ -891,26 +887,6 @@ def _settings(target):
         inner.append(node.attr)
         node = node.value
     return isinstance(node, ast.Name) and node.id != "dlcourse" and bool(_SETTINGS & set(inner))
-
-
-def _bare_modules(expr, modules):
-    """Module names an expression passes on as values (itself, or inside a container or choice);
-    a module's attribute or a call's result is another value (a call inside is looked at itself)."""
-    if isinstance(expr, ast.Name):
-        return [expr.id] if expr.id in modules else []
-    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
-        return [n for e in expr.elts for n in _bare_modules(e, modules)]
-    if isinstance(expr, ast.Dict):
-        return [n for e in expr.keys + expr.values if e is not None for n in _bare_modules(e, modules)]
-    if isinstance(expr, (ast.Starred, ast.NamedExpr, ast.keyword)):
-        return _bare_modules(expr.value, modules)
-    if isinstance(expr, ast.IfExp):
-        return _bare_modules(expr.body, modules) + _bare_modules(expr.orelse, modules)
-    if isinstance(expr, ast.BoolOp):
-        return [n for e in expr.values for n in _bare_modules(e, modules)]
-    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        return _bare_modules(expr.elt, modules)
-    return []
 
 
 @functools.lru_cache(maxsize=4096)
@@ -946,8 +922,8 @@ def _dotted(node, paths):
 
 
 def _module_names(trees):
-    """Names that stand for a module: bound by `import`, by `from package import submodule`, or
-    assigned a module as it is (m = np, la = np.linalg), to a fixed point."""
+    """{name: dotted module path} for the names that stand for a module: bound by `import`, by `from
+    package import submodule`, or assigned a module as it is (m = np, la = np.linalg), to a fixed point."""
     trees = list(trees)
     paths = {}
     for tree in trees:
@@ -970,6 +946,4 @@ def _module_names(trees):
                             if isinstance(t, ast.Name):
                                 paths[t.id] = path
         if len(paths) == before:
-            _MODULE_PATHS.clear()
-            _MODULE_PATHS.update(paths)
-            return frozenset(paths)
+            return paths
