@@ -27,6 +27,7 @@ nbgrader_config.py puts them in place; `c.Execute.*` and `c.LimitOutput.*` setti
 apply to them unchanged. The report (grader.grading) finds their marks in the
 autograded notebook: error outputs named STOPPED, and TRUNCATED in the text.
 """
+import hashlib
 import io
 import json
 import os
@@ -103,7 +104,7 @@ class ResilientExecute(Execute):
         self._kept = {}
         self._updated = 0
         try:
-            write_inputs(self.scratch.inputs, assignment)
+            write_inputs(self.scratch.inputs, assignment, submission_salt(nb))
             self.kernel_manager_class = sandbox.manager_class(self.scratch)
             self.records = resources.setdefault(RECORDS, {})
             return self._run(nb, resources, km)
@@ -292,10 +293,22 @@ def autograded_id(cell):
     return None
 
 
-def write_inputs(folder, assignment):
+def submission_salt(nb):
+    """An int from the submission's own code cells (not the hidden ones), mixed into the random inputs
+    of its hidden cases (grader.checks._core.salted): the same notebook always gets the same inputs
+    and grade; a changed one gets other inputs, so feedback on one submission ("off by about 3%")
+    says nothing exact about the hidden values of the next."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and autograded_id(cell) is None:
+            digest.update(hashlib.sha256(str(cell.source).encode("utf-8", "surrogatepass")).digest())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def write_inputs(folder, assignment, salt=None):
     """Each autograded cell's planned calls, as inputs/<grade_id>.json and .npz, readable by the kernel."""
     for gid, (check, names) in CHECKS.get(assignment, {}).items():
-        doc, arrays = plan(check, names)
+        doc, arrays = plan(check, names, salt)
         wire.write(str(folder / gid), doc, wire._Arrays(arrays))
         for suffix in (".json", ".npz"):
             os.chmod(folder / f"{gid}{suffix}", 0o644)
@@ -377,6 +390,7 @@ class TrustedVerdict(NbGraderPreprocessor):
         assignment = resources.get("nbgrader", {}).get("assignment")
         records = resources.get(RECORDS, {})
         cells = [c.source for c in nb.cells if c.cell_type == "code" and autograded_id(c) is None]
+        salt = submission_salt(nb)
         before = []                      # the student's code cells above the current graded cell
         for cell in nb.cells:
             gid = autograded_id(cell)
@@ -398,7 +412,7 @@ class TrustedVerdict(NbGraderPreprocessor):
                 continue
             check, names = entry
             try:
-                report = judge(check, names, doc, arrays, cells, before=list(before))
+                report = judge(check, names, doc, arrays, cells, before=list(before), salt=salt)
             except Exception as exc:          # a grader bug: this cell scores 0 and the log says why
                 self.log.error("Check for %s failed: %r", gid, exc)
                 cell.outputs = [no_verdict(f"the grader failed on this cell ({type(exc).__name__}); "

@@ -149,10 +149,14 @@ def test_choose_lambda_names_a_mistake_only_when_it_explains_every_choice(capsys
     error leaves out the intercept'). Each named criterion picks its own lams over the data sets, at
     least two of them different from the right ones and from every other criterion's."""
     import itertools
-    datasets = [a2._choice_data(*d) for d in a2.CHOICE_DATA]
-    picks = [tuple(R.choose_lambda(*args) for args in datasets)] + [
-        tuple(f(*args) for args in datasets) for f in a2.CHOICE_MISTAKES.values()]
-    assert all(sum(x != y for x, y in zip(a, b)) >= 2 for a, b in itertools.combinations(picks, 2))
+    for draw in (None,) + a2.CHOICE_DRAWS:            # the fixed data sets, and each submission's draw
+        datasets = [a2._choice_data(*d, draw=draw) for d in a2.CHOICE_DATA]
+        picks = [tuple(R.choose_lambda(*args) for args in datasets)] + [
+            tuple(f(*args) for args in datasets) for f in a2.CHOICE_MISTAKES.values()]
+        assert all(sum(x != y for x, y in zip(a, b)) >= 2 for a, b in itertools.combinations(picks, 2)), draw
+        for args in datasets:                           # no near-tie that float32 arithmetic could flip
+            best, second = np.sort(a2._val_errors(*args))[:2]
+            assert second >= best * (1 + 1e-3), draw
     for sentence, wrong in a2.CHOICE_MISTAKES.items():
         assert run_local(a2.check_choose_lambda, wrong) < 2.0
         out = capsys.readouterr().out
@@ -169,3 +173,59 @@ def test_choose_lambda_names_a_mistake_only_when_it_explains_every_choice(capsys
     out = capsys.readouterr().out
     assert score == 1.5 and "another lam in lams has a lower validation mean squared error" in out
     assert not any(s in out for s in a2.CHOICE_MISTAKES), out
+
+
+# ---- each submission's own hidden inputs (grader.checks._core.salted) --------------------------------
+
+def _planned(check, salt):
+    from grader.checks._core import plan
+    doc, arrays = plan(check, ["gaussian_nll"], salt)
+    return doc, arrays
+
+
+def test_each_submission_gets_its_own_hidden_inputs():
+    from grader.checks import a1
+    fixed, again, one, same, other = (_planned(a1.check_gaussian_nll, s) for s in (None, None, 1, 1, 2))
+    assert fixed[0] == again[0] and one[0] == same[0]
+    assert all(np.array_equal(one[1][k], same[1][k]) for k in one[1])          # the same notebook: the same draw
+    for x, y in ((fixed, one), (one, other)):
+        assert x[0] == y[0]                                                  # the same calls and shapes...
+        assert not any(np.array_equal(x[1][k], y[1][k]) for k in x[1])     # ...on other numbers
+
+
+def test_a_value_learned_from_one_submissions_feedback_fails_the_next():
+    """Homing in: a student who learned each hidden case's right value (here: the reference's, on the
+    inputs of the submission with salt 1) and returns it by the input's shape earns the points only
+    on those inputs; the changed notebook (salt 2) gets other inputs."""
+    from grader.checks import a1
+    from grader.reference import losses as L
+    doc, arrays = _planned(a1.check_gaussian_nll, 1)
+    from dlcourse.record import decode_inputs
+    learned = {}
+    for call in doc["calls"]:
+        y_hat, y, sigma = decode_inputs(call["args"], arrays)
+        learned[(y.shape, sigma)] = L.gaussian_nll(y_hat, y, sigma)
+
+    def gaussian_nll(y_hat, y, sigma):
+        return learned[(np.shape(y), sigma)]
+
+    assert run_local(a1.check_gaussian_nll, gaussian_nll, quiet=True, salt=1) == 2.0
+    assert run_local(a1.check_gaussian_nll, gaussian_nll, quiet=True, salt=2) == 0.0
+
+
+def test_the_salt_follows_the_students_code_and_nothing_else():
+    import nbformat
+
+    from grader.preprocessors import autograded_id, submission_salt
+    from pathlib import Path
+    nb = nbformat.read(Path(__file__).parent.parent / "solutions/a1-mle-losses/a1-mle-losses.ipynb", as_version=4)
+    salt = submission_salt(nb)
+    assert salt == submission_salt(nbformat.from_dict(nb)) and 0 <= salt < 2**64
+    hidden = next(c for c in nb.cells if autograded_id(c))
+    hidden.source += "\n# the hidden version of the cell"
+    text = next(c for c in nb.cells if c.cell_type == "markdown")
+    text.source += " (edited)"
+    assert submission_salt(nb) == salt
+    answer = next(c for c in nb.cells if c.cell_type == "code" and "BEGIN SOLUTION" in c.source)
+    answer.source += "\n# a comment"
+    assert submission_salt(nb) != salt

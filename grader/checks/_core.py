@@ -32,7 +32,12 @@ Rules that follow from a shared, untrusted kernel:
   behaviour ("for logits of 1000 your softmax returned nan"), never code.
 - Library rules are judged on the submitted source (grader.checks._static), never
   by inspecting live objects.
+- The random inputs of the hidden cases depend on the submission (`salted`, `seeded`): feedback says
+  how far a wrong result is off, and a student who resubmits again and again to home in on a
+  hidden value gets, with each changed notebook, other inputs and so another value.
 """
+import contextlib
+import contextvars
 import copy
 import functools
 import inspect
@@ -48,6 +53,33 @@ import numpy as np
 from dlcourse import record as wire
 
 from ..assignments import points as declared_points
+
+
+_SALT = contextvars.ContextVar("dlcourse_check_salt", default=None)
+
+
+@contextlib.contextmanager
+def salted(salt):
+    """Within this block, `seeded` draws the inputs of every check for one submission: `salt` (an int
+    from the submission's code, grader.preprocessors.submission_salt; None for the fixed draws of
+    tests and run_local) is mixed into each check's own seed. Plan and judge of one notebook must
+    run with the same salt."""
+    token = _SALT.set(None if salt is None else int(salt))
+    try:
+        yield
+    finally:
+        _SALT.reset(token)
+
+
+def salt():
+    """The salt of the submission being planned or judged (None outside `salted`)."""
+    return _SALT.get()
+
+
+def seeded(seed):
+    """A check's own Generator: its fixed `seed`, mixed with the submission's salt when there is one."""
+    salt = _SALT.get()
+    return np.random.default_rng(seed if salt is None else [salt, seed])
 
 
 class StudentError(Exception):
@@ -590,21 +622,24 @@ def _tampering(cells):
 
 # ---- the three steps: plan, record, judge ---------------------------------------------------
 
-def plan(check, names):
+def plan(check, names, salt=None):
     """The calls `check` needs, as plain data: ({"calls": [...]}, {array name: array})."""
     session = Session(names)
-    check(*session.students)
+    with salted(salt):
+        check(*session.students)
     return {"calls": session.calls}, session.arrays.stored
 
 
-def judge(check, names, records, arrays, cells=(), whole_notebook=True, before=None):
+def judge(check, names, records, arrays, cells=(), whole_notebook=True, before=None, salt=None):
     """The Report of `check` from a submission's recorded results (untrusted plain data).
 
     whole_notebook: the cells are the submission's (its run-time rewriting is judged too); False
     for run_local, whose "cells" are the test module that defines the functions.
+    salt: the one `plan` used for this submission.
     """
     session = Session(names, records if isinstance(records, dict) else {}, arrays, cells, whole_notebook, before)
-    return check(*session.students)
+    with salted(salt):
+        return check(*session.students)
 
 
 def _roundtrip(doc, arrays):
@@ -628,22 +663,23 @@ def _source_cells(fns):
     return cells
 
 
-def run_local_report(check, *fns):
-    """The Report of `check` on plain Python functions, through the real plan/record/judge path.
+def run_local_report(check, *fns, salt=None):
+    """The Report of `check` on plain Python functions, through the real plan/record/judge path
+    (salt: as a submission's, see `salted`; None for the checks' fixed draws).
 
     For tests and for authors trying a check; never for submissions (their code must run
     sandboxed: see grader.sandbox).
     """
     names = [getattr(f, "__name__", f"function_{i}") for i, f in enumerate(fns)]
-    calls, arrays_in = _roundtrip(*plan(check, names))
+    calls, arrays_in = _roundtrip(*plan(check, names, salt))
     records, arrays = wire.run_calls(fns, calls["calls"], arrays_in)
     records, arrays = _roundtrip(records, arrays.stored)
-    return judge(check, names, records, arrays, _source_cells(fns), whole_notebook=False)
+    return judge(check, names, records, arrays, _source_cells(fns), whole_notebook=False, salt=salt)
 
 
-def run_local(check, *fns, quiet=False):
+def run_local(check, *fns, quiet=False, salt=None):
     """`run_local_report`, printed (unless quiet); returns the points (a float)."""
-    report = run_local_report(check, *fns)
+    report = run_local_report(check, *fns, salt=salt)
     if not quiet:
         print(report.text())
     return report.score()

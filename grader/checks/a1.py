@@ -10,10 +10,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..reference import losses as R
-from ._core import compare, run_check
+from ._core import compare, run_check, seeded
 
 A = "a1-mle-losses"
-_rng = lambda seed: np.random.default_rng(seed)  # noqa: E731  (each check draws its own numbers)
 
 OVERFLOW = {"overflow": "exp of a large positive number overflows: rewrite the formula so that "
                         "exp only ever sees arguments <= 0"}
@@ -32,7 +31,7 @@ BY_HAND = (("scipy.special.softmax", "scipy.special.log_softmax"),
 
 
 def check_gaussian_nll(fn):
-    rng = _rng(11)
+    rng = seeded(11)
     cases = []
     for i, (shape, sigma) in enumerate([((7,), 1.0), ((5, 3), 0.3), ((12,), 4.0)]):
         y_hat, y = rng.normal(size=shape), rng.normal(size=shape)
@@ -67,7 +66,7 @@ def check_gaussian_nll(fn):
 
 
 def check_mse(half_sum_squared_error, mean_squared_error):
-    rng = _rng(12)
+    rng = seeded(12)
     cases = []
     for shape in [(6,), (4, 3)]:
         y_hat, y = rng.normal(size=shape), rng.normal(size=shape)
@@ -101,7 +100,7 @@ def check_sigmoid(fn):
     """The docstring: "must not overflow or warn for any finite z": here a warning fails the case.
     Values in [0, 1] are judged in absolute terms next to the array's largest (FLOOR): the
     tanh identity and clipping are right, even where they give 0 for sigmoid(-745) = 5e-324."""
-    rng = _rng(13)
+    rng = seeded(13)
     flipped = {"the sign is flipped: sigmoid(z) = 1 / (1 + exp(-z)), which is near 1 for large positive z":
                lambda z: R.sigmoid(-z)}
     return run_check(A, "test_sigmoid", "sigmoid", fn, [
@@ -115,7 +114,7 @@ def check_sigmoid(fn):
 
 
 def check_binary_cross_entropy(fn):
-    rng = _rng(14)
+    rng = seeded(14)
     cases = []
     mistakes = {
         "the first term is missing its factor y (the slides' typo): the loss is "
@@ -151,7 +150,7 @@ def _softplus(z):
 def check_bce_with_logits(fn):
     """The docstring asks for a finite, accurate value for any finite z, not for silence: a warning
     (e.g. np.where's discarded branch overflowing) is explained in a note and costs nothing."""
-    rng = _rng(15)
+    rng = seeded(15)
     z = rng.normal(size=12) * 4
     y = rng.integers(0, 2, 12).astype(float)
     mistakes = {
@@ -189,7 +188,7 @@ def check_bce_with_logits(fn):
 
 def check_softmax(fn):
     """The docstring: "must not overflow": a warning fails the case."""
-    rng = _rng(16)
+    rng = seeded(16)
     huge = {"overflow": "exp overflowed for large logits: subtract each row's maximum before "
                         "exponentiating (it leaves the softmax unchanged)",
             "invalid value": "a row's exponentials all became 0 (or inf), and 0/0 (or inf/inf) gave NaN: that "
@@ -238,7 +237,7 @@ def _ce_capped(eps):
 
 
 def check_softmax_cross_entropy(fn):
-    rng = _rng(17)
+    rng = seeded(17)
     Z, y = rng.normal(size=(8, 5)) * 2, rng.integers(0, 5, 8)
     mistakes = {
         "averaged over classes as well as samples: divide by m (samples) only":
@@ -277,7 +276,7 @@ def _grad_whole_columns(Z, y):
 
 
 def check_softmax_cross_entropy_grad(fn):
-    rng = _rng(18)
+    rng = seeded(18)
     Z, y = rng.normal(size=(6, 4)) * 2, rng.integers(0, 4, 6)
     mistakes = {
         "missing the 1/m: J averages over the m samples, so its gradient is (P - Y)/m":

@@ -10,13 +10,14 @@ validation mean squared error (a sum or a root ranks the same).
 import numpy as np
 
 from ..reference import regularization as R
-from ._core import Case, StudentError, as_array, as_scalar, close, compare, describe, fresh, recorded_call, run_check
+from ._core import (Case, StudentError, as_array, as_scalar, close, compare, describe, fresh, recorded_call, run_check,
+                    salt, seeded)
 
 A = "a2-regularization"
 
 
 def _net(seed, with_zero=False):
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     p = {"W1": rng.normal(size=(4, 3)), "b1": rng.normal(size=3),
          "W2": rng.normal(size=(3, 2)), "b2": rng.normal(size=2)}
     if with_zero:
@@ -200,7 +201,10 @@ def _intercept_mean_y(Phi, y, lam):
 
 
 def check_ridge_fit(fn):
-    rng = np.random.default_rng(9)
+    # Judged normwise (floor=1.0: against the largest entry of (w, b)): a solver's error is bounded
+    # relative to the whole solution, and float32 normal equations reach 1e-6 of it (measured on
+    # 3000 draws of these cases); a small coefficient alone can be off by 1e-4 of itself.
+    rng = seeded(9)
     cases = []
     for m, n, lam in ((20, 4, 0.5), (15, 9, 3.0), (30, 3, 0.0)):
         Phi, y = rng.normal(size=(m, n)), rng.normal(size=m) + 2.0
@@ -221,7 +225,7 @@ def check_ridge_fit(fn):
                 lambda Phi, y, lam: R.ridge_fit(Phi, y, lam * len(y)),
             "b = mean(y) is the intercept only when the features are centred: centre Phi before fitting w "
             "(then b = mean(y) - mean(Phi) @ w), or add a column of ones for b":
-                _intercept_mean_y}))
+                _intercept_mean_y}, floor=1.0))
     return run_check(A, "test_ridge_fit", "ridge_fit", fn, cases)
 
 
@@ -277,8 +281,17 @@ CHOICE_DATA = [(622, 12, 4, 40, 1.0, 5.0), (368, 20, 8, 20, 0.5, 2.0), (673, 15,
                (460, 15, 5, 50, 0.5, 2.0)]
 
 
-def _choice_data(seed, m, n, m_val, noise, intercept):
-    rng = np.random.default_rng(seed)
+#: Draws of the four data sets, for submissions (one by its salt: grader.checks._core.salted). Random
+#: draws rarely tell every criterion apart (about 1 in 18 does), so these were found by search: in each,
+#: every two criteria (the right one too) choose differently in at least two data sets, and every winner's
+#: validation error is at least 0.1% below the runner-up's (tests/test_checks.py checks each one). Without
+#: a salt (tests, run_local), the data sets are CHOICE_DATA's own seeds.
+CHOICE_DRAWS = (1, 61, 166, 171, 184, 197, 220, 237, 246, 253, 308, 341, 343, 374, 401, 409, 445, 490, 515, 534,
+                562, 591, 625, 639, 733, 746, 764, 911, 1041, 1100, 1114, 1138)
+
+
+def _choice_data(seed, m, n, m_val, noise, intercept, draw=None):
+    rng = np.random.default_rng(seed if draw is None else [draw, seed])
     w_true = rng.normal(size=n) * rng.uniform(0, 1, n)
     Phi, Phi_v = rng.normal(size=(m, n)), rng.normal(size=(m_val, n))
     y = Phi @ w_true + intercept + noise * rng.normal(size=m)
@@ -349,7 +362,8 @@ def _beaten(args):
 def check_choose_lambda(fn):
     """Data sets where the criteria students use pick different lams than the validation MSE and than
     each other; a mistake is named only if it explains the student's choice in every data set."""
-    datasets = [_choice_data(*d) for d in CHOICE_DATA]
+    draw = None if salt() is None else CHOICE_DRAWS[salt() % len(CHOICE_DRAWS)]
+    datasets = [_choice_data(*d, draw=draw) for d in CHOICE_DATA]
     choices = _Choices(fn, datasets)
     cases = []
     for k, args in enumerate(datasets):

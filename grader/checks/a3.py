@@ -18,7 +18,7 @@ import numpy as np
 from ..reference import optimizers as R
 from dlcourse.record import quartic_grad
 
-from ._core import Case, StudentError, call_steps, run_check
+from ._core import Case, StudentError, call_steps, run_check, seeded
 
 A = "a3-optimizers"
 
@@ -26,7 +26,7 @@ A = "a3-optimizers"
 def _problem(seed, scale=1.0):
     """params {W (3, 2), b (2,)} and the data of a separable, non-quadratic function: f = scale *
     sum(a (p - c)^2 / 2 + 0.1 (p - c)^4 / 4), whose gradient dlcourse.record.quartic_grad builds."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
     a = {k: rng.uniform(0.5, 5.0, v.shape) for k, v in params.items()}
     c = {k: rng.normal(size=v.shape) for k, v in params.items()}
@@ -68,7 +68,7 @@ def _near_problem(seed, scale, offset):
     """A problem whose minimum is `offset` (times 0.5..1.5) from the start in every coordinate, with a
     steep `scale`: Adam's steps of about lr never reach it, and the gradients change a lot on the way
     (so that beta2 matters) without coming near 0 (so that where eps sits does not)."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
     a = {k: rng.uniform(0.5, 5.0, v.shape) for k, v in params.items()}
     side = {k: rng.choice([-1.0, 1.0], v.shape) for k, v in params.items()}

@@ -133,25 +133,41 @@ def _logits(p, X):
     return R.features(p, X) @ p["W3"] + p["b3"]
 
 
+PREDICT_MISTAKES = {
+    "these are the softmax probabilities; predict returns the most probable class of each sample "
+    "(argmax over axis=1)":
+        lambda p, X: np.exp(_logits(p, X) - logsumexp(_logits(p, X), axis=1, keepdims=True)),
+    "the argmax is over the samples (axis=0); each sample's class is the argmax of its row (axis=1)":
+        lambda p, X: np.argmax(_logits(p, X), axis=0),
+    "the classes count from 1 here (the slides' habit); they run from 0 to k-1":
+        lambda p, X: R.predict(p, X) + 1,
+    "this is the argmax of the features; the class comes from the softmax layer (W3, b3) on top of them":
+        lambda p, X: np.argmax(R.features(p, X), axis=1),
+    "this is the argmin: the most probable class is the argmax":
+        lambda p, X: np.argmin(_logits(p, X), axis=1),
+    "the classes come as a column, shape (m, 1): predict returns a 1-D array of m classes (no keepdims, "
+    "no [:, None])":
+        lambda p, X: R.predict(p, X)[:, None],
+    "the softmax layer's bias b3 is left out: the class is the argmax of A2 W3 + b3":
+        lambda p, X: np.argmax(R.features(p, X) @ p["W3"], axis=1)}
+
+
+def _telling_net(seed):
+    """A six-class network and inputs on which every named mistake predicts something else than predict
+    (a class label is right or wrong, so a draw where, say, b3 decides no sample could not tell that
+    mistake apart): the first of a few draws that does."""
+    for attempt in range(50):
+        p, X, _ = _net(seed + 1000 * attempt, sizes=(7, 5, 4, 6))
+        right = R.predict(p, X)
+        if all(np.shape(m(p, X)) != right.shape or not np.array_equal(m(p, X), right)
+               for m in PREDICT_MISTAKES.values()):
+            break
+    return p, X
+
+
 def check_predict(fn):
     cases = []
     for i, seed in enumerate((55, 56), start=1):
-        p, X, _ = _net(seed, sizes=(7, 5, 4, 6))
-        cases.append(compare(f"six classes, example {i}", fn, R.predict, (p, X), mistakes={
-            "these are the softmax probabilities; predict returns the most probable class of each sample "
-            "(argmax over axis=1)":
-                lambda p, X: np.exp(_logits(p, X) - logsumexp(_logits(p, X), axis=1, keepdims=True)),
-            "the argmax is over the samples (axis=0); each sample's class is the argmax of its row (axis=1)":
-                lambda p, X: np.argmax(_logits(p, X), axis=0),
-            "the classes count from 1 here (the slides' habit); they run from 0 to k-1":
-                lambda p, X: R.predict(p, X) + 1,
-            "this is the argmax of the features; the class comes from the softmax layer (W3, b3) on top of them":
-                lambda p, X: np.argmax(R.features(p, X), axis=1),
-            "this is the argmin: the most probable class is the argmax":
-                lambda p, X: np.argmin(_logits(p, X), axis=1),
-            "the classes come as a column, shape (m, 1): predict returns a 1-D array of m classes (no keepdims, "
-            "no [:, None])":
-                lambda p, X: R.predict(p, X)[:, None],
-            "the softmax layer's bias b3 is left out: the class is the argmax of A2 W3 + b3":
-                lambda p, X: np.argmax(R.features(p, X) @ p["W3"], axis=1)}))
+        p, X = _telling_net(seed)
+        cases.append(compare(f"six classes, example {i}", fn, R.predict, (p, X), mistakes=PREDICT_MISTAKES))
     return run_check(A, "test_predict", "predict", fn, cases)
