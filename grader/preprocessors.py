@@ -53,9 +53,7 @@ from dlcourse import record as wire
 
 from . import sandbox
 from .checks import CHECKS
-from .checks import a4 as _a4
-from .checks import a5 as _a5
-from .checks._core import judge, plan
+from .checks._core import AUTODIFF_PACKAGES, judge, plan
 
 # The `ename` of the error outputs written by ResilientExecute.
 STOPPED = "GradingStopped"
@@ -281,7 +279,7 @@ class ResilientExecute(Execute):
 RECORDS = "dlcourse_records"
 # Packages a notebook of these assignments may not import while graded, whatever its code does to
 # reach them (the a4/a5 gradients are the student's backpropagation): not in the sandbox at all.
-UNAVAILABLE = {"a4-sparse-autoencoder": _a4.AUTODIFF[1], "a5-stacked-autoencoder": _a5.AUTODIFF[1]}         # resources key: grade_id -> (json bytes, npz bytes) or a reason
+UNAVAILABLE = {"a4-sparse-autoencoder": AUTODIFF_PACKAGES, "a5-stacked-autoencoder": AUTODIFF_PACKAGES}         # resources key: grade_id -> (json bytes, npz bytes) or a reason
 MAX_JSON = 20 * 2**20
 MAX_NPZ = 200 * 2**20
 

@@ -54,7 +54,8 @@ def ce_over_classes(Z, y):
 
 
 def grad_no_m(Z, y):
-    P = R.softmax(Z)
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))      # its own softmax: a library's (here the reference's) breaks the rule
+    P = E / E.sum(axis=1, keepdims=True)
     P[np.arange(len(y)), y] -= 1
     return P
 
@@ -122,3 +123,61 @@ def test_stderr_and_warnings_never_reach_the_cell(capsys):
     score, _ = run(a1.check_softmax, noisy, capsys=capsys)
     captured = capsys.readouterr()
     assert captured.err == "" and score == 0.0
+
+
+def _pick(module):
+    return module
+
+
+def softmax_by_computed_name(Z):
+    import scipy.special
+    name = "soft" + ("max" if np.ndim(Z) else "")
+    return getattr(_pick(scipy.special), name)(Z, axis=1)
+
+
+def test_a_rule_that_cannot_be_read_costs_the_points_it_guards(capsys):
+    """Fails closed: a function that reaches things by computed names cannot be shown to keep the rule
+    (a library's softmax reached this way earned full marks with a note only, third attack review)."""
+    assert run_local(a1.check_softmax, softmax_by_computed_name) == 0.0
+    out = capsys.readouterr().out
+    assert "getattr with a computed name" in out and "cannot be read from it" in out
+
+
+def naive_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def sigmoid_silenced(z):
+    with np.errstate(all="ignore"):
+        return 1 / (1 + np.exp(-z))
+
+
+def sigmoid_where_silenced(z):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def softmax_silenced(Z):
+    with np.errstate(over="ignore", invalid="ignore"):
+        E = np.exp(Z)
+        return E / E.sum(axis=1, keepdims=True)
+
+
+def naive_softmax(Z):
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("check, fn, naive", [(a1.check_sigmoid, sigmoid_silenced, naive_sigmoid),
+                                              (a1.check_sigmoid, sigmoid_where_silenced, naive_sigmoid),
+                                              (a1.check_softmax, softmax_silenced, naive_softmax)])
+def test_silencing_the_overflow_does_not_keep_the_no_overflow_contract(check, fn, naive, capsys):
+    """sigmoid and softmax "must not overflow (or warn)": an overflow hidden by np.errstate or a warnings
+    filter costs the case that probes overflow, like the warning itself (third attack review), and says why."""
+    score = run_local(check, fn)
+    out = capsys.readouterr().out
+    full = ASSIGNMENTS["a1-mle-losses"]["test_" + check.__name__.removeprefix("check_")]
+    assert 0 < score == run_local(check, naive, quiet=True) < full
+    assert "silences warnings" in out

@@ -180,6 +180,38 @@ FORBIDDEN = {
     "a helper binds the alias through global": (
         ["def setup():\n    global sm\n    import scipy.special\n    sm = scipy.special.softmax\nsetup()",
          "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    # found by the third attack review: code the reading skipped or could not follow
+    "an import run by %time": (
+        ["%time from scipy.special import softmax as _s", "def softmax(z):\n    return _s(z)"], ("softmax",), SOFTMAX),
+    "an import in a %%capture cell": (
+        ["%%capture\nfrom scipy.special import softmax as _s", "def softmax(z):\n    return _s(z)"],
+        ("softmax",), SOFTMAX),
+    "an IPython escaped call makes the cell unreadable as plain Python": (
+        ["from scipy.special import softmax as sm\n/print 'x'\ndef softmax(z):\n    return sm(z)"],
+        ("softmax",), SOFTMAX),
+    "global in a nested function": (
+        ["def outer():\n    def inner():\n        global sm\n        from scipy.special import softmax as sm\n"
+         "    inner()\nouter()", "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "global declared inside an if": (
+        ["def setup(on=True):\n    if on:\n        global sm\n        import scipy.special\n"
+         "        sm = scipy.special.softmax\nsetup()", "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "global in a method": (
+        ["class Setup:\n    def run(self):\n        global sm\n        from scipy.special import softmax as sm\n"
+         "Setup().run()", "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
+    "a module kept in a dict, taken out by key": (
+        ["import scipy.special as sp\nlibs = {'special': sp}", "def softmax(z):\n    return libs['special'].softmax(z)"],
+        ("softmax",), SOFTMAX),
+    "a package kept in a list": (
+        ["import scipy\nimport scipy.special\nlibs = [scipy]", "def softmax(z):\n    return libs[0].special.softmax(z)"],
+        ("softmax",), SOFTMAX),
+    "a module returned by a call": (
+        ["import scipy.special as sp\ndef pick():\n    return sp", "def softmax(z):\n    return pick().softmax(z)"],
+        ("softmax",), SOFTMAX),
+    "vars() of the module": (
+        ["import scipy.special", "def softmax(z):\n    return vars(scipy.special)['softmax'](z)"], ("softmax",), SOFTMAX),
+    "the module's __dict__ through .get": (
+        ["import scipy.special as sp", "def softmax(z):\n    return sp.__dict__.get('softmax')(z)"],
+        ("softmax",), SOFTMAX),
     "a comment ending in ? next to a magic": (
         ["%matplotlib inline\nfrom scipy.special import softmax as sm  # allowed?\nnp.exp?\n?sm\n"
          "def softmax(z):\n    return sm(z)"], ("softmax",), SOFTMAX),
@@ -367,6 +399,31 @@ def test_static_code_has_no_dynamic_note(src):
 
 # ---- run-time rewriting anywhere in the notebook (grader.checks._static.tampering) -------------
 
+def test_any_librarys_softmax_and_derivative_is_found():
+    """The rules name any installed library's softmax ("*.softmax") and numerical derivative, not only
+    scipy's (sklearn's softmax and SciPy's private approx_derivative earned full marks)."""
+    from grader.checks import a1
+    from grader.checks._core import AUTODIFF
+
+    found = library_use(cells("from sklearn.utils.extmath import softmax as sm", "def softmax(z):\n    return sm(z)"),
+                        ["softmax"], *a1.BY_HAND[:2])
+    assert found == ["sklearn.utils.extmath.softmax"]
+    found = library_use(cells("from scipy.optimize._numdiff import approx_derivative",
+                              "def cost(p):\n    return p @ p, approx_derivative(lambda q: q @ q, p)"),
+                        ["cost"], *AUTODIFF[:2])
+    assert found == ["scipy.optimize._numdiff.approx_derivative"]
+    found = library_use(cells("import numpy as np", "def cost(p):\n    return p @ p, np.gradient(p)"),
+                        ["cost"], *AUTODIFF[:2])
+    assert found == ["numpy.gradient"]
+    # the student's own methods and the course's allowed helpers keep their names
+    fair = ["import numpy as np\nfrom scipy.special import logsumexp, expit",
+            "class Net:\n    def softmax(self, z):\n        return np.exp(z - logsumexp(z))\n"
+            "nets = {'a': Net(), 'zeros': np.zeros(3)}",
+            "def softmax(z):\n    return nets['a'].softmax(z) + np.asarray(z).sum() * expit(0)"]
+    assert library_use(cells(*fair), ["softmax"], *a1.BY_HAND[:2]) == []
+    assert library_use(cells(*fair), ["softmax"], modules=["numpy"]) == ["numpy"]      # the control: it was read
+
+
 from grader.checks._static import tampering  # noqa: E402
 
 
@@ -412,6 +469,13 @@ from grader.checks._static import tampering  # noqa: E402
     ("import scipy.special\nsm = scipy.special.__getattribute__('softmax')", "__getattribute__"),
     ("import pkgutil\nsm = pkgutil.resolve_name('scipy.special:softmax')", "resolve_name"),
     ("import scipy\nname = 'special'\nsm = getattr(scipy, name).softmax", "getattr with a computed name"),
+    # a module's own tables (the recorder's deepcopy reads copy._deepcopy_dispatch), through any alias
+    ("import copy\ncopy._deepcopy_dispatch[dict] = lambda x, memo: x", "copy._deepcopy_dispatch"),
+    ("import copy\ndisp = copy._deepcopy_dispatch\ndisp[dict] = lambda x, memo: x", "changes disp"),
+    ("import copy\nd = {'c': copy._deepcopy_dispatch}\nd['c'][dict] = lambda x, memo: x", "changes d['c']"),
+    ("import copy\nfor m in (copy,):\n    m._deepcopy_dispatch[dict] = lambda x, memo: x", "m._deepcopy_dispatch"),
+    ("import copy\nmods = [copy]\nname = '_reconstruct'\nsetattr(mods[0], name, print)", "setattr with a computed"),
+    ("def patch(obj, name):\n    setattr(obj, name, print)\npatch(np, 'array_equal')", "setattr with a computed"),
 ])
 def test_run_time_rewriting_is_found_anywhere_in_the_notebook(cell, what):
     found = tampering(["import numpy as np", "def softmax(Z):\n    return Z", cell])
@@ -443,6 +507,26 @@ def test_ordinary_notebooks_do_not_look_like_rewriting():
              "def adam(params, grad_fn, state=None, lr=1e-3):\n    state = state or SimpleNamespace(t=0, m={}, v={})\n"
              "    state.t += 1\n    return params, state",
              "this is not python ("]
+    assert tampering(cells) == []
+
+
+def test_the_notebooks_own_objects_and_tables_are_not_rewriting():
+    """Honest cells the third attack review found flagged (each zeroed a whole notebook): attributes
+    named like NumPy's on the notebook's own objects, its own dicts that hold np.inf, setattr on its
+    own objects by name, rows of its own arrays."""
+    cells = ["import numpy as np\nimport os\nfrom dataclasses import dataclass",
+             "class Summary:\n    pass\nsummary = Summary()\nsummary.mean = float(np.mean([1.0, 2.0]))\n"
+             "summary.std = 0.0",
+             "best = {'err': np.inf, 'lam': None}\nfor lam in [0.1, 1.0]:\n    if lam < best['err']:\n"
+             "        best['err'] = lam\n        best['lam'] = lam",
+             "results = {'sgd': np.nan, 'pi': np.pi}\nresults['sgd'] = 0.5\nresults['adam'] = [np.float32(1)]",
+             "@dataclass\nclass Info:\n    size: int = 0\ninfo = Info()\ninfo.size = 3",
+             "digit = np.zeros(784)\ndigit.shape = (28, 28)\nclass Cfg:\n    pass\ncfg = Cfg()\ncfg.stat = os.getcwd()",
+             "hp = Cfg()\nfor name, value in {'lr': 0.1, 'gamma': 0.9}.items():\n    setattr(hp, name, value)",
+             "grid = [[np.inf] * 3 for _ in range(3)]\ngrid[0][1] = 2.0\ntable = [[np.inf, np.inf], [1.0, 2.0]]\n"
+             "table[0][1] = 3.0",
+             "for row in np.zeros((3, 3)):\n    row[0] = 1.0\nrow = np.zeros((3, 3))[0]\nrow[1] = 5.0",
+             "for root, dirs, files in os.walk('.'):\n    dirs[:] = []"]
     assert tampering(cells) == []
 
 

@@ -82,6 +82,23 @@ def seeded(seed):
     return np.random.default_rng(seed if salt is None else [salt, seed])
 
 
+#: Packages of automatic differentiation: not even importable while a4 and a5 are graded (the
+#: sandbox hides them: grader.preprocessors.UNAVAILABLE).
+AUTODIFF_PACKAGES = ("autograd", "jax", "torch", "tensorflow", "scipy.differentiate", "numdifftools")
+#: The rule of a4's and a5's gradient cells (see run_check's `forbidden`): the student's backpropagation,
+#: not a library's derivative by automatic, symbolic or numerical differentiation. "*.name" is that name
+#: in any installed module (e.g. scipy.optimize._numdiff.approx_derivative). A finite-difference loop
+#: written by hand cannot be told from the source; see the checks' large cases.
+AUTODIFF = (("dlcourse.gradcheck.numerical_gradient", "dlcourse.gradcheck.check_gradient",
+             "scipy.optimize.approx_fprime", "scipy.optimize.check_grad", "numpy.gradient", "*.approx_fprime",
+             "*.approx_derivative", "*.check_grad", "*.numerical_gradient", "*.derivative", "*.jacobian",
+             "*.hessian"),
+            AUTODIFF_PACKAGES + ("dlcourse.gradcheck", "scipy.optimize._numdiff", "sympy", "findiff", "casadi",
+                                 "theano", "pytensor", "mxnet", "chainer", "paddle", "mlx"),
+            "the gradient must be computed by your own backpropagation; automatic differentiation or finite "
+            "differences earn no points for it")
+
+
 class StudentError(Exception):
     """The student's function raised, warned, or returned something unusable."""
 
@@ -234,11 +251,27 @@ def explain_warning(res, session=None):
     return "wrote to stderr: " + line if line else ""
 
 
-def _warned(res, session=None):
-    """Raise StudentError if the call warned or wrote to stderr (for cases whose docstring forbids it)."""
+#: What turns NumPy's or Python's warnings off (or away from stderr): a function that uses one of these
+#: cannot be seen to keep "must not overflow or warn" (an attack review's sigmoid overflowed under
+#: np.errstate(all="ignore") and earned full marks).
+SILENCERS = ("numpy.errstate", "numpy.seterr", "numpy.seterrcall", "warnings.filterwarnings",
+             "warnings.simplefilter", "warnings.catch_warnings", "warnings.resetwarnings",
+             "contextlib.redirect_stderr")
+
+
+def _warned(res, session=None, probe=False):
+    """Raise StudentError if the call warned or wrote to stderr (for cases whose docstring forbids it),
+    or, in a case that probes overflow (`probe`), if the student's function silences warnings, so that
+    whether it would have warned cannot be seen: as if it had."""
     said = explain_warning(res, session)
     if said:
         raise StudentError(said)
+    if probe and session is not None and not session.planning and session.cells:
+        silenced = [s for s in SILENCERS if session.uses(s)]
+        if silenced:
+            raise StudentError(f"silences warnings ({', '.join(silenced)}), so whether it overflows cannot be "
+                               "seen: the docstring asks for a formula that does not overflow or warn, and then "
+                               "there is nothing to silence")
 
 
 class Opaque:
@@ -582,11 +615,14 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
             rewrites = rewrites or ["names are bound through more aliases than the grader reads"]
         if used:
             rewrites = []
-        if tricks and not used and not rewrites:
-            report.notes.append(f"your code uses {', '.join(tricks)}, so whether it keeps to the rule "
-                                "'" + forbidden[2].split(",")[0] + "' could not be read from it; "
-                                "your instructor may look at it")
-    if used:
+    if forbidden and not session.planning and tricks and not used and not rewrites:
+        # fails closed: what cannot be read cannot be shown to keep the rule (an attack review reached
+        # a library's softmax through getattr on a helper's result with a computed name)
+        report.outcomes.append(Outcome("written by hand", sum(c.weight for c in cases), False,
+                                       f"your code uses {', '.join(tricks)}, so whether it keeps to the rule '"
+                                       + forbidden[2].split(",")[0] + "' cannot be read from it: write it "
+                                       "without that to earn these points"))
+    elif used:
         report.outcomes.append(Outcome("written by hand", sum(c.weight for c in cases), False,
                                        f"{forbidden[2]} (your function uses {', '.join(used)})"))
     elif rewrites:
@@ -686,7 +722,7 @@ def run_local(check, *fns, quiet=False, salt=None):
 
 
 def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes=None, post=None,
-            readonly=None, **opts):
+            readonly=None, probes_overflow=False, **opts):
     """A Case that calls student and reference on the same (copied) arguments.
 
     mistakes: {sentence: wrong_function}; each wrong function takes the same arguments.
@@ -694,6 +730,8 @@ def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes
     student result it cannot handle is reported as having the wrong form (post may raise
     StudentError with a more precise sentence).
     readonly: {argument position: name} of arguments the contract says are not modified.
+    probes_overflow: the inputs are where a formula that is not stable overflows (with warnings="fail"):
+    a function that silences warnings fails this case as if it had warned.
     opts: Case options (rtol, atol, floor, on_error, accept, warnings, locate).
     """
     kwargs = kwargs or {}
@@ -703,7 +741,7 @@ def compare(name, student_fn, reference, args, kwargs=None, weight=1.0, mistakes
     def run(_):
         got, res = recorded_call(student_fn, *args, **kwargs)
         if strict:
-            _warned(res, student_fn.session)
+            _warned(res, student_fn.session, probe=probes_overflow)
         paths = changed_arguments(res, readonly)
         if paths:
             raise StudentError(mutation_message(paths))

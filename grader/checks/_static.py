@@ -18,6 +18,7 @@ import ast
 import functools
 import builtins
 import re
+import typing
 import warnings
 
 _BUILTINS = frozenset(dir(builtins))
@@ -33,12 +34,13 @@ def library_use(cells, func_names, objects=(), modules=()):
     cells: the notebook's code cells in order (IPython magics are tolerated; a cell that does not
     parse is skipped). func_names: the graded functions (the last top-level binding counts).
     objects: forbidden dotted names, e.g. ("scipy.special.softmax",); modules: forbidden module
-    prefixes, e.g. ("autograd", "torch"). Returns the sorted forbidden names found (for a module,
-    its top-level name), [] when none.
+    prefixes, e.g. ("autograd", "torch"), and "*.name" for that name in any installed module.
+    Returns the sorted forbidden names found (the module prefix for a module), [] when none.
     """
     reader = _Reader(_names(objects), _names(modules))
     _read(reader, cells, func_names)
-    return sorted(reader.found)
+    # the most precise names: "dlcourse.gradcheck.check_gradient", not also "dlcourse.gradcheck"
+    return sorted(f for f in reader.found if not any(g.startswith(f + ".") for g in reader.found))
 
 
 def dynamic_code(cells, func_names):
@@ -71,7 +73,7 @@ def _names(x):
 
 
 def _trees(cells):
-    """The parsed cells that parse, in order."""
+    """The parsed cells that parse, in order, read as IPython runs them (see _cell_tree)."""
     if isinstance(cells, (str, bytes)):
         cells = [cells]
     try:
@@ -80,19 +82,73 @@ def _trees(cells):
         return []
     trees = []
     for cell in cells:
-        if isinstance(cell, bytes):
-            cell = cell.decode("utf-8", "replace")
-        elif isinstance(cell, (list, tuple)) and all(isinstance(s, str) for s in cell):
-            cell = "".join(cell)                # the .ipynb form: a cell's source as a list of lines
-        if not isinstance(cell, str):
-            continue
-        for text in (cell, _strip_magics(cell)):     # magics only when the cell does not parse as is
+        tree = _cell_tree(_cell_text(cell), fallback=True)
+        if tree is not None:
+            trees.append(tree)
+    return trees
+
+
+def _cell_text(cell):
+    if isinstance(cell, bytes):
+        return cell.decode("utf-8", "replace")
+    if isinstance(cell, (list, tuple)) and all(isinstance(s, str) for s in cell):
+        return "".join(cell)                # the .ipynb form: a cell's source as a list of lines
+    return cell if isinstance(cell, str) else None
+
+
+@functools.lru_cache(maxsize=2048)
+def _cell_tree(cell, fallback=False):
+    """A cell's code as the kernel runs it: IPython's own input transformation (magics, !shell,
+    obj?, escaped calls like /f x or ,f a b), with the Python that code-running magics execute
+    (%time, %timeit, %prun, %%capture...) put in before the statement that holds the magic, so
+    that every reading sees it as code. None if it does not parse (the kernel cannot run it
+    either); with fallback, the cell as is and with its magic lines blanked are tried next.
+    Cached: the readers do not change the trees."""
+    if not isinstance(cell, str):
+        return None
+    with warnings.catch_warnings():         # e.g. SyntaxWarning for "\d" in the student's strings
+        warnings.simplefilter("ignore")
+        for text in (_ipython_source(cell),) + ((cell, _strip_magics(cell)) if fallback else ()):
             try:
-                trees.append(ast.parse(text))
-                break
+                return _expand_magics(ast.parse(text))
             except Exception:
                 continue
-    return trees
+    return None
+
+
+def _is_magic_call(node):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("run_line_magic", "run_cell_magic") \
+        and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name) \
+        and node.func.value.func.id == "get_ipython"
+
+
+def _magic_calls(stmt):
+    """The magic calls in a statement's own expressions (not in the statements nested in it)."""
+    stack = [c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.expr)]
+    while stack:
+        node = stack.pop()
+        if _is_magic_call(node):
+            yield node
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.stmt))
+
+
+def _expand_magics(tree, depth=0):
+    """tree, where each statement holding a code-running magic is preceded by that magic's code."""
+    for node in list(ast.walk(tree)):
+        for name in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, name, None)
+            if not isinstance(stmts, list) or not any(isinstance(st, ast.stmt) for st in stmts):
+                continue
+            new = []
+            for st in stmts:
+                for call in _magic_calls(st):
+                    _, code = _magic_code(call)
+                    if isinstance(code, ast.Module) and depth < 5:
+                        new += _expand_magics(code, depth + 1).body
+                new.append(st)
+            setattr(node, name, new)
+    return tree
 
 
 _ASSIGN_MAGIC = re.compile(r"^(\s*[\w.\[\], ]+=\s*)[%!]")     # files = !ls   t = %timeit f()
@@ -197,6 +253,9 @@ class _Reader:
 
     def __init__(self, objects, modules):
         self.objects, self.modules = objects, modules
+        # the names of forbidden things: an attribute by one of them, on a container or a call's
+        # result, is looked for in every module that container or call mentions
+        self.parts = {p for o in objects + modules for p in o.split(".") if p != "*"}
         self.found, self.dynamic = set(), set()
         self.seen = set()           # ids of functions, classes and values already queued
         self.todo = []              # (kind, node, chain) to walk: a worklist, so long helper chains
@@ -233,6 +292,8 @@ class _Reader:
                     self._globals(st, scope)
             elif isinstance(st, ast.ClassDef):
                 put(st.name, ("class", st, defs))
+                if len(defs) == 1 and defs[0] is scope:
+                    self._globals(st, scope)
             elif isinstance(st, ast.Import):
                 for a in st.names:          # import a.b binds a; import a.b as x binds x to a.b
                     top = a.name.split(".")[0]
@@ -302,15 +363,26 @@ class _Reader:
             for n in _stores(target):
                 put(n, ("value", value, values()))
 
-    def _globals(self, fn, module):
-        """What a top-level function binds to names it declares `global` (def setup(): global sm; ...)."""
-        names = {n for node in fn.body for n in getattr(node, "names", ()) if isinstance(node, ast.Global)}
-        if names:
-            local = {}
-            inner = (local,) + (module,)
-            self._bind(fn.body, local, lambda: inner, inner, replace=False)
-            for n in names & local.keys():          # added: the function may never be called
-                module[n] = module.get(n, []) + local[n]
+    def _globals(self, top, module):
+        """What functions bind to names they declare `global` (def setup(): global sm; ...): any
+        function in the top-level def or class `top`, however deeply nested, and wherever in its
+        body the declaration stands. Added to the module's names: the function may never be called."""
+        for fn in ast.walk(top):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            names, stack = set(), list(fn.body)
+            while stack:                        # its own statements, not those of functions in it
+                node = stack.pop()
+                if isinstance(node, ast.Global):
+                    names |= set(node.names)
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    stack.extend(ast.iter_child_nodes(node))
+            if names:
+                local = {}
+                inner = (local,) + (module,)
+                self._bind(fn.body, local, lambda inner=inner: inner, inner, replace=False)
+                for n in names & local.keys():
+                    module[n] = module.get(n, []) + local[n]
 
     def _star(self, scope, module):
         # `from m import *` may replace any name bound so far, and supplies names never bound
@@ -357,12 +429,36 @@ class _Reader:
                 node = node.value
             suffix = "." + ".".join(reversed(attrs))
             # an attribute of the student's own function, class or value: follow that
-            return self._noted([("path", t[1] + suffix) if t[0] == "path" else t
-                                for t in self._resolve(node, chain)])
+            out = [("path", t[1] + suffix) if t[0] == "path" else t for t in self._resolve(node, chain)]
+            if isinstance(node, (ast.Subscript, ast.Call)) and attrs[-1] in self.parts:
+                # libs["special"].softmax, pick(sp).softmax: the module may be any the base mentions
+                out += [("path", p + suffix) for p in self._mentioned(node, chain)]
+            return self._noted(out)
         if isinstance(node, ast.Lambda):
             return [("def", node, chain)]
         special = self._special(node, chain)
         return [("value", node, chain)] if special is None else special
+
+    def _mentioned(self, node, chain, depth=0):
+        """The dotted paths that the names in an expression stand for, and those in the values
+        (containers, calls) that its names are bound to, a few levels deep."""
+        paths = set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                for t in self._resolve(n, chain):
+                    if t[0] == "path":
+                        paths.add(t[1])
+                    elif t[0] == "value" and depth < 3 and t[1] is not node:
+                        paths |= self._mentioned(t[1], t[2], depth + 1)
+                    elif t[0] == "def" and depth < 3:       # what the student's function returns
+                        fn = t[1]
+                        outs = [fn.body] if isinstance(fn, ast.Lambda) else [
+                            r.value for r in ast.walk(fn) if isinstance(r, (ast.Return, ast.Yield)) and r.value]
+                        for out in outs:
+                            paths |= self._mentioned(out, t[2], depth + 1)
+            elif isinstance(n, ast.Attribute):
+                paths |= {t[1] for t in self._resolve(n, chain) if t[0] == "path"}
+        return paths
 
     def _noted(self, targets):
         for t in targets:
@@ -396,16 +492,21 @@ class _Reader:
             keys = self._strings(node.slice, chain)
             if not keys:
                 return None
-            out = []
+            out = [("path", f"{p}.{k}") for p in self._namespace_of(node.value, chain) for k in keys]
             for t in self._resolve(node.value, chain):
                 if t[0] == "path" and t[1] == "sys.modules":
                     out += [("path", k) for k in keys]
-                elif t[0] == "path" and t[1].endswith(".__dict__"):
-                    out += [("path", f"{t[1][:-len('.__dict__')]}.{k}") for k in keys]
             return out or None
         # getattr & co. are called by name: not resolving f() in f()() keeps long call chains linear
         if not (isinstance(node, ast.Call) and node.args and isinstance(node.func, (ast.Name, ast.Attribute))):
             return None
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "__getitem__", "pop", "setdefault"):
+            spaces = self._namespace_of(node.func.value, chain)      # vars(sp).get("softmax")
+            names = self._strings(node.args[0], chain) if spaces else None
+            if spaces and names is None:
+                self.dynamic.add("a lookup by a computed name")
+            if spaces and names:
+                return [("path", f"{p}.{n}") for p in spaces for n in names]
         funcs = {t[1] for t in self._resolve(node.func, chain) if t[0] == "path"}
         if "builtins.getattr" in funcs and len(node.args) >= 2:
             names = self._strings(node.args[1], chain)
@@ -423,6 +524,15 @@ class _Reader:
             return [("path", m) for m in modules]
         return None
 
+    def _namespace_of(self, node, chain):
+        """The dotted paths whose namespace `node` is: x.__dict__ and vars(x) (a module's names by key)."""
+        if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+            return {t[1] for t in self._resolve(node.value, chain) if t[0] == "path"}
+        if isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.func, (ast.Name, ast.Attribute)) \
+                and "builtins.vars" in {t[1] for t in self._resolve(node.func, chain) if t[0] == "path"}:
+            return {t[1] for t in self._resolve(node.args[0], chain) if t[0] == "path"}
+        return set()
+
     # -- walking the code a graded function runs ------------------------------------------------
 
     def _follow(self, t):
@@ -434,6 +544,11 @@ class _Reader:
 
     def _match(self, path):
         for o in self.objects:
+            if o.startswith("*."):          # any library's object of that name: "*.softmax"
+                owner, _, last = path.rpartition(".")
+                if last == o[2:] and owner and _defines(owner, last):
+                    self.found.add(path)
+                continue
             top, _, rest = o.partition(".")
             # also a private re-export, e.g. scipy.special._basic.softmax for scipy.special.softmax
             if path == o or path.startswith(o + ".") or (
@@ -441,7 +556,7 @@ class _Reader:
                 self.found.add(o)
         for m in self.modules:
             if path == m or path.startswith(m + "."):
-                self.found.add(m.split(".")[0])
+                self.found.add(m)
 
     def _use(self, node, chain):
         """Everything `node` reads, followed. A stack, not recursion: padding the code with a
@@ -569,10 +684,11 @@ def tampering(cells):
     trees = _numbered_trees(cells, ipython=True)
     paths = _module_names(t for _, t in trees)
     aliases = _module_aliases((t for _, t in trees), paths)
-    written = _files_written(cells)
+    seen = _Seen(aliases, _direct_aliases([t for _, t in trees], aliases), paths, _files_written(cells),
+                 _escapes([t for _, t in trees], paths))
     found = []
     for k, tree in trees:
-        for node, what in _tampers_in(tree, aliases, paths, written):
+        for node, what in _tampers_in(tree, seen):
             found.append(f"cell {k}, line {getattr(node, 'lineno', '?')}: {what}")
     return sorted(set(found), key=lambda s: (int(s.split(",")[0][5:]), s))
 
@@ -593,26 +709,17 @@ def _ipython_source(cell):
 
 
 def _numbered_trees(cells, ipython=False):
-    """(1-based position among the cells, parsed tree) for the cells that parse."""
+    """(1-based position among the cells, parsed tree) for the cells that parse (as IPython runs them;
+    without `ipython`, also the cells that parse only as they are or with magic lines blanked)."""
     try:
         cells = list(cells) if not isinstance(cells, (str, bytes)) else [cells]
     except TypeError:
         return []
     out = []
     for k, cell in enumerate(cells, start=1):
-        if ipython:
-            if isinstance(cell, (list, tuple)) and all(isinstance(x, str) for x in cell):
-                cell = "".join(cell)
-            if not isinstance(cell, str):
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    out.append((k, ast.parse(_ipython_source(cell))))
-            except Exception:          # the kernel cannot run it either
-                continue
-        else:
-            out += [(k, t) for t in _trees([cell])]
+        tree = _cell_tree(_cell_text(cell), fallback=not ipython)
+        if tree is not None:
+            out.append((k, tree))
     return out
 
 
@@ -630,22 +737,25 @@ def _chain_only(node):
     return isinstance(node, ast.Name)
 
 
-def _holds(node, aliases):
-    """Does an expression's value hold a module (or an object of one) as it is, not a call's result?"""
+def _holds(node, aliases, paths=None):
+    """Does an expression's value hold a module (or an object of one) as it is, not a call's result?
+    (np.inf, math.pi, np.float64: a number or a built-in type cannot be changed through a container.)"""
+    if isinstance(node, ast.Attribute) and paths is not None and _inert(_dotted(node, paths)):
+        return False
     if isinstance(node, (ast.Name, ast.Attribute)):
         return _chain_only(node) and _root(node) in aliases
     if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Starred)):
-        return any(_holds(e, aliases) for e in (node.elts if not isinstance(node, ast.Starred) else [node.value]))
+        return any(_holds(e, aliases, paths) for e in (node.elts if not isinstance(node, ast.Starred) else [node.value]))
     if isinstance(node, ast.Dict):
-        return any(_holds(v, aliases) for v in node.values if v is not None)
+        return any(_holds(v, aliases, paths) for v in node.values if v is not None)
     if isinstance(node, ast.Subscript):
-        return _holds(node.value, aliases)
+        return _holds(node.value, aliases, paths)
     if isinstance(node, ast.IfExp):
-        return _holds(node.body, aliases) or _holds(node.orelse, aliases)
+        return _holds(node.body, aliases, paths) or _holds(node.orelse, aliases, paths)
     if isinstance(node, ast.BoolOp):
-        return any(_holds(v, aliases) for v in node.values)
+        return any(_holds(v, aliases, paths) for v in node.values)
     if isinstance(node, ast.NamedExpr):
-        return _holds(node.value, aliases)
+        return _holds(node.value, aliases, paths)
     return False
 
 
@@ -664,6 +774,109 @@ def _library_name(attr, paths):
                 and callable(getattr(module, attr, None)):
             return path
     return None
+
+
+def _inert(path):
+    """Is the dotted path a number, a string or a built-in type of a module the grader has loaded
+    (np.inf, math.pi, np.float64)? Nothing of a module can be changed through it."""
+    import sys
+    import types
+
+    if not path or "." not in path:
+        return False
+    module, _, rest = path.partition(".")
+    obj = sys.modules.get(module)
+    for part in rest.split(".") if obj is not None else ():
+        if isinstance(obj, types.ModuleType) and f"{obj.__name__}.{part}" in sys.modules:
+            obj = sys.modules[f"{obj.__name__}.{part}"]
+            continue
+        obj = obj.__dict__.get(part, _MISSING) if hasattr(obj, "__dict__") else _MISSING
+        if obj is _MISSING:
+            return False
+    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
+        return True
+    return isinstance(obj, type) and not obj.__flags__ & (1 << 9)      # not a heap type: defined in C
+
+
+_MISSING = object()
+
+
+def _direct_aliases(trees, aliases):
+    """The aliases that stand for a module or an object of one as it is (m = copy._deepcopy_dispatch,
+    an element taken out of a container of them, a loop over one), not a container that holds one."""
+    direct = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                direct |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                direct |= {a.asname or a.name for a in node.names if a.name != "*"}
+    while True:
+        before = len(direct)
+        for tree in trees:
+            for node in ast.walk(tree):
+                pairs = []
+                if isinstance(node, ast.Assign):
+                    pairs = [(t, node.value) for t in node.targets]
+                elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                    pairs = [(node.target, node.value)]
+                elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                    if _holds(node.iter, aliases):      # its elements (not those of a call's result)
+                        direct |= set(_stores(node.target))
+                elif isinstance(node, (ast.With, ast.AsyncWith)):
+                    pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
+                for target, value in pairs:
+                    if isinstance(value, ast.Subscript) and _chain_only(value.value) and _root(value) in aliases \
+                            or _chain_only(value) and _root(value) in direct:
+                        direct |= set(_stores(target))
+        if len(direct) == before:
+            return direct
+
+
+def _escapes(trees, paths):
+    """Does a module, or a table of one, go anywhere a reading of names cannot follow it: passed to a
+    call, a default, returned, yielded, put in a container, an attribute or a subscript, compared...?
+    Only bare names of modules and a module's own mutable tables count (np.exp as an argument or
+    dtype=np.float32 do not): what lets code patch a module through a name it was given."""
+    def moves(node, parent):
+        if isinstance(parent, ast.Attribute) and parent.value is node:
+            return False                            # np.x: used, not moved
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return False
+        if isinstance(node, ast.Name):
+            return node.id in paths and isinstance(node.ctx, ast.Load)
+        if isinstance(node, ast.Attribute) and _chain_only(node):
+            path = _dotted(node, paths)
+            return bool(path) and (path in paths.values() or _is_module(path) or _table(path))
+        return False
+
+    for tree in trees:
+        for parent in ast.walk(tree):
+            if isinstance(parent, (ast.Import, ast.ImportFrom)):
+                continue
+            for child in ast.iter_child_nodes(parent):
+                if not moves(child, parent):
+                    continue
+                # m = np at a module's or function's top: an alias the reading follows
+                if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is child \
+                        and all(isinstance(t, ast.Name) for t in (parent.targets if isinstance(parent, ast.Assign)
+                                                                  else [parent.target])):
+                    continue
+                return True
+    return False
+
+
+def _table(path):
+    """Is the dotted path a dict, list or set of a module the grader has loaded (copy._deepcopy_dispatch)?"""
+    import sys
+
+    module, _, rest = path.partition(".")
+    obj = sys.modules.get(module)
+    for part in rest.split(".") if obj is not None else ():
+        obj = getattr(obj, "__dict__", {}).get(part, _MISSING)
+        if obj is _MISSING:
+            return False
+    return isinstance(obj, (dict, list, set))
 
 
 def _passes_on(expr, aliases):
@@ -699,7 +912,7 @@ def _module_aliases(trees, modules=frozenset()):
                 elif isinstance(node, (ast.With, ast.AsyncWith)):
                     pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
                 for target, value in pairs:
-                    if _holds(value, aliases) or _passes_on(value, modules):
+                    if _holds(value, aliases, modules) or _passes_on(value, modules):
                         aliases |= set(_stores(target)) | ({target.id} if isinstance(target, ast.Name) else set())
         if len(aliases) == before:
             return aliases
@@ -748,10 +961,19 @@ def _magic_code(call):
     return name, "safe"
 
 
-def _tampers_in(tree, aliases, paths, written):
-    """aliases: names that may stand for a module or something in one; paths: names bound to a
-    module -> its dotted path; written: module names the notebook writes a .py file for."""
+class _Seen(typing.NamedTuple):
+    """What the tampering reading knows of the whole notebook."""
+    aliases: set        # names that may stand for a module or something in one (also containers of them)
+    direct: set         # names that stand for a module or an object of one as it is (not a container of them)
+    paths: dict         # names bound to a module -> its dotted path
+    written: set        # module names the notebook writes a .py file for
+    escapes: bool       # a module (or a module's table) goes where names cannot follow it: a call's
+                        # argument, a default, a return value, an attribute, a container...
+
+
+def _tampers_in(tree, seen):
     """(node, what) for every way `tree` reaches the recording or rewrites running code."""
+    aliases, paths, written = seen.aliases, seen.paths, seen.written
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in ("run_line_magic", "run_cell_magic") \
@@ -762,18 +984,19 @@ def _tampers_in(tree, aliases, paths, written):
             if name == "config" and (_literal_str(node.args[1]) or "").strip().startswith("InlineBackend."):
                 continue                        # how figures are drawn, nothing else
             if isinstance(code, ast.AST):
-                yield from ((node, w) for _, w in _tampers_in(code, aliases, paths, written))
+                yield from ((node, w) for _, w in _tampers_in(code, seen))
             elif code is None and name in (_CODE_LINE_MAGICS | _CODE_CELL_MAGICS):
                 yield node, f"uses %{name} with code the grader cannot read"
             elif name not in safe:
                 yield node, f"uses the IPython magic %{name}"
             continue
-        what = _tampers(node, aliases, paths, written)
+        what = _tampers(node, seen)
         if what:
             yield node, what
 
 
-def _tampers(node, aliases, paths, written):
+def _tampers(node, seen):
+    aliases, paths, written = seen.aliases, seen.paths, seen.written
     if isinstance(node, ast.Attribute) and node.attr in _IPYTHON_HOOKS:
         return f"uses IPython's {node.attr}"
     if isinstance(node, ast.Attribute) and node.attr in _BY_NAME:
@@ -819,7 +1042,11 @@ def _tampers(node, aliases, paths, written):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr",
                                                                                            "delattr") \
             and len(node.args) >= 2 and _literal_str(node.args[1]) is None \
-            and (node.func.id != "getattr" or _root(node.args[0]) in paths) and _root(node.args[0]) not in ("self", "cls"):
+            and _root(node.args[0]) not in ("self", "cls") and (
+                _root(node.args[0]) in paths if node.func.id == "getattr"
+                else _root(node.args[0]) in aliases or seen.escapes or _root(node.args[0]) is None):
+        # setattr(hp, name, v) on the notebook's own object is ordinary; on what may be a module it
+        # could rewrite anything
         return f"uses {node.func.id} with a computed name"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
             and len(node.args) >= 2 and (_literal_str(node.args[1]) or "").startswith("__"):
@@ -855,7 +1082,7 @@ def _tampers(node, aliases, paths, written):
                 if root in aliases or root is None and any(isinstance(n, ast.Name) and n.id in aliases
                                                            for n in ast.walk(sub.value)):
                     return f"changes {ast.unparse(sub)}, which belongs to an imported module"
-                owner = _library_name(sub.attr, paths) if root not in ("self", "cls") else None
+                owner = _library_name(sub.attr, paths) if root not in ("self", "cls") and seen.escapes else None
                 if owner:           # a parameter or a value the reader cannot follow, given a library's name
                     return f"changes {ast.unparse(sub)}, a name of {owner} (a module passed in?)"
                 inner = [n for n in ast.walk(sub.value) if isinstance(n, (ast.Call, ast.Attribute))]
@@ -864,9 +1091,12 @@ def _tampers(node, aliases, paths, written):
                 if not own_type and (any(isinstance(n, ast.Call) for n in inner) or any(
                         isinstance(n, ast.Attribute) and n.attr in aliases for n in inner)):
                     return f"changes {ast.unparse(sub)}, an attribute of something the grader cannot follow"
-            if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, (ast.Store, ast.Del)) \
-                    and _root(sub) in aliases and _chain_only(sub.value) \
+            if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, (ast.Store, ast.Del)) and (
+                    _root(sub) in seen.direct and _chain_only(sub.value)
+                    or isinstance(sub.value, ast.Subscript) and _root(sub.value) in aliases) \
                     and not ast.unparse(sub.value).endswith(("rcParams", "environ")):
+                # copy._deepcopy_dispatch[dict] = f, or through a container of it; not best["err"] = x
+                # in the notebook's own dict that happens to hold np.inf
                 return f"changes {ast.unparse(sub.value)}, which belongs to an imported module"
             if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, (ast.Store, ast.Del)) and (
                     isinstance(sub.value, ast.Attribute) and sub.value.attr == "__dict__"
@@ -890,9 +1120,9 @@ def _settings(target):
 
 
 @functools.lru_cache(maxsize=4096)
-def _is_module(path):
-    """Is the dotted path a module (or package) in the grader's environment? Found on the file
-    system, without importing anything (an import runs a package's code, and costs time)."""
+def _spec(path):
+    """The import spec of a dotted module path in the grader's environment, or None. Found on the
+    file system, without importing anything (an import runs a package's code, and costs time)."""
     from importlib.machinery import PathFinder
     from importlib.util import find_spec
 
@@ -903,11 +1133,42 @@ def _is_module(path):
             spec = find_spec(parts[0])          # a top-level name: looked up, not imported
             for i in range(1, len(parts)):
                 if spec is None or not spec.submodule_search_locations:
-                    return False
+                    return None
                 spec = PathFinder.find_spec(".".join(parts[:i + 1]), list(spec.submodule_search_locations))
     except Exception:
+        return None
+    return spec
+
+
+def _is_module(path):
+    """Is the dotted path a module (or package) in the grader's environment? (not imported)"""
+    return _spec(path) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _defines(module, name):
+    """Does the installed module `module` have a `name` (a module the grader has loaded: asked; else
+    its source read, not imported: a def, an assignment or an import of that name)?"""
+    import sys
+
+    if not _is_module(module):
         return False
-    return spec is not None
+    loaded = sys.modules.get(module)
+    if loaded is not None:
+        try:
+            return hasattr(loaded, name)
+        except Exception:
+            return True
+    try:
+        origin = _spec(module).origin
+        if not origin or not origin.endswith(".py"):
+            return True                     # compiled: cannot be read, so it may
+        with open(origin, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except Exception:
+        return True
+    n = re.escape(name)
+    return re.search(rf"\bdef {n}\b|^\s*{n}\s*=|\bimport\b[^\n]*\b{n}\b|[\"']{n}[\"']", text, re.M) is not None
 
 
 def _dotted(node, paths):

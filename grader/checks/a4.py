@@ -13,14 +13,9 @@ import numpy as np
 from scipy.special import expit
 
 from ..reference import sparse_autoencoder as R
-from ._core import GRADIENT, compare, cost_part, grads_part, run_check, seeded
+from ._core import AUTODIFF, GRADIENT, compare, cost_part, grads_part, run_check, seeded
 
 A = "a4-sparse-autoencoder"
-AUTODIFF = (("dlcourse.gradcheck.numerical_gradient", "dlcourse.gradcheck.check_gradient",
-             "scipy.optimize.approx_fprime", "scipy.optimize.check_grad"),
-            ("autograd", "jax", "torch", "tensorflow", "scipy.differentiate", "numdifftools"),
-            "the gradient must be computed by your own backpropagation; automatic differentiation or finite "
-            "differences earn no points for it")
 
 
 def _variant(kind):
