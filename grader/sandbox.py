@@ -323,6 +323,14 @@ class Scratch:
                 env[k] = v
         return env
 
+    def guarded(self, cmd):
+        """The kernel command with dlcourse.graded_kernel's guard started first (no code read from where
+        the kernel can write), wherever the kernel runs apart from the grader's own files."""
+        cmd = list(cmd)
+        if self.mode != "none" and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+            return [cmd[0], "-s", "-m", "dlcourse.graded_kernel"] + cmd[3:]
+        return cmd
+
     def command(self, cmd):
         """The kernel command, wrapped in this machine's sandbox."""
         if self.mode in ("bwrap", "userns"):
@@ -584,7 +592,7 @@ class SandboxKernelManager(AsyncKernelManager):
             # Inside a PID namespace the kernel's parent is pid 1, which ipykernel's parent poller
             # takes for "the grader died"; --die-with-parent does that job instead.
             kw["independent"] = True
-        return await super()._async_launch_kernel(self.scratch.command(kernel_cmd), **kw)
+        return await super()._async_launch_kernel(self.scratch.command(self.scratch.guarded(kernel_cmd)), **kw)
 
 
 def manager_class(scratch):

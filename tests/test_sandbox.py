@@ -392,3 +392,60 @@ def test_without_the_user_namespace_lock_the_sandbox_still_runs_and_says_so(monk
     finally:
         sandbox.isolation.cache_clear()
         sandbox._WHY_NOT.clear()
+
+
+def test_code_the_notebook_writes_is_never_read_back(mode):
+    """dlcourse.graded_kernel's guard, which every graded kernel starts with: a module written to a
+    folder the kernel can write and imported (the third attack review's way round the static reading),
+    as source, bytecode, an extension or a zip, or read as code, is refused; what is installed imports
+    as always, and writing and reading data files is untouched."""
+    proc = run(mode, """
+        import os, shutil, sys, tempfile, zipfile
+        import dlcourse.graded_kernel
+        dlcourse.graded_kernel.guard()
+        import numpy, scipy.special, matplotlib                          # installed: as always
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "nb" + "helpers.py"), "w") as f:
+            f.write("import copy\\ncopy._deepcopy_dispatch[dict] = lambda x, memo: x\\n")
+        with open(os.path.join(d, "data.csv"), "w") as f:
+            f.write("1,2\\n")
+        print("data", open(os.path.join(d, "data.csv")).read().strip())
+        os.mkdir(os.path.join(d, "pkg"))
+        open(os.path.join(d, "pkg", "__init__.py"), "w").close()
+        ext = os.path.basename(numpy.linalg._umath_linalg.__file__)
+        shutil.copy(numpy.linalg._umath_linalg.__file__, os.path.join(d, "fast" + ext[ext.index("."):]))
+        with zipfile.ZipFile(os.path.join(d, "lib.dat"), "w") as z:          # a zip by any name
+            z.writestr("zipped.py", "x = 1\\n")
+        with open("here.py", "w") as f:                                 # the working folder
+            f.write("x = 1\\n")
+        sys.path.insert(0, d)
+        for name in ("nbhelpers", "pkg", "fast", "here"):
+            try:
+                __import__(name)
+                print("imported", name)
+            except ImportError as e:
+                print("refused", name, "installed" in str(e))
+        sys.path.insert(0, os.path.join(d, "lib.dat"))
+        try:
+            import zipped
+            print("imported zipped")
+        except ImportError as e:
+            print("refused zipped", "installed" in str(e))
+        import runpy
+        try:
+            runpy.run_path(os.path.join(d, "nbhelpers.py"))
+            print("ran nbhelpers")
+        except ImportError as e:
+            print("refused run_path", "installed" in str(e))
+        import copy
+        print("dispatch intact", copy._deepcopy_dispatch[dict] is not None and copy.deepcopy({"a": [1]}) is not None)
+        import scipy.optimize                                           # a package imported after all that
+        print("late import ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.split("\n")
+    assert "data 1,2" in out and "late import ok" in out, proc.stdout
+    for name in ("nbhelpers", "pkg", "fast", "zipped", "run_path"):
+        assert f"refused {name} True" in out, (name, proc.stdout)
+    assert "refused here True" in out or "refused here False" in out, proc.stdout     # not found at all is fine too
+    assert not any(line.startswith(("imported", "ran")) for line in out), proc.stdout

@@ -476,6 +476,10 @@ from grader.checks._static import tampering  # noqa: E402
     ("import copy\nfor m in (copy,):\n    m._deepcopy_dispatch[dict] = lambda x, memo: x", "m._deepcopy_dispatch"),
     ("import copy\nmods = [copy]\nname = '_reconstruct'\nsetattr(mods[0], name, print)", "setattr with a computed"),
     ("def patch(obj, name):\n    setattr(obj, name, print)\npatch(np, 'array_equal')", "setattr with a computed"),
+    ("import threadpoolctl\napi = threadpoolctl.ctypes.pythonapi", "native code"),
+    ("x = np.zeros(3)\np = x.ctypes.data", "native code"),
+    ("import importlib.machinery as m\nm.ExtensionFileLoader('e', '/tmp/e.so')", "ExtensionFileLoader"),
+    ("import _imp", "imports _imp"),
 ])
 def test_run_time_rewriting_is_found_anywhere_in_the_notebook(cell, what):
     found = tampering(["import numpy as np", "def softmax(Z):\n    return Z", cell])

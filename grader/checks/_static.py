@@ -634,7 +634,9 @@ _IPYTHON_HOOKS = {"input_transformers_post", "input_transformers_cleanup", "ast_
 _NAMESPACES = {"globals", "vars", "locals"}
 #: Ways to reach an object from a string, which a reading of the names in the code cannot follow.
 _BY_NAME = {"__getattribute__", "__getattr__", "attrgetter", "methodcaller", "resolve_name", "import_module",
-            "find_spec", "find_module", "load_module", "exec_module", "spec_from_file_location"}
+            "find_spec", "find_module", "load_module", "exec_module", "spec_from_file_location",
+            "spec_from_loader", "module_from_spec", "create_module", "create_dynamic", "ExtensionFileLoader",
+            "SourceFileLoader", "SourcelessFileLoader", "FileFinder", "zipimporter", "path_hooks"}
 #: Attributes that reach into running code, frames, namespaces or the class machinery.
 _INTERNALS = {"__setattr__", "__delattr__", "__globals__", "__code__", "__closure__", "__builtins__",
               "__subclasses__", "__bases__", "__mro__", "__defaults__", "__kwdefaults__", "f_back", "f_globals",
@@ -645,7 +647,10 @@ _SYS = {"modules", "_getframe", "settrace", "setprofile", "addaudithook", "meta_
         "path_importer_cache", "displayhook", "excepthook", "_current_frames", "monitoring"}
 #: Modules a course notebook has no use for, each a way to reach or rewrite running code.
 _MACHINERY = {"ctypes", "builtins", "pkgutil", "runpy", "marshal", "dill", "cloudpickle", "copyreg", "ipykernel",
-              "traitlets", "zmq", "jupyter_client", "grader", "_thread", "site", "code", "codeop"}
+              "traitlets", "zmq", "jupyter_client", "grader", "_thread", "site", "code", "codeop", "_ctypes", "_imp",
+              "zipimport", "_frozen_importlib", "_frozen_importlib_external", "cffi"}
+#: ctypes reached as another module's attribute (threadpoolctl.ctypes, an array's .ctypes...).
+_NATIVE = {"ctypes", "_ctypes", "pythonapi", "cdll", "pydll", "CDLL", "PyDLL", "cffi"}
 #: What of otherwise ordinary modules reaches running code or runs code from data.
 _MACHINERY_ATTRS = {"get_objects", "get_referrers", "get_referents", "currentframe", "stack", "getouterframes",
                     "getinnerframes", "trace", "getframeinfo", "getclosurevars", "loads", "load", "Unpickler",
@@ -1003,6 +1008,8 @@ def _tampers(node, seen):
         return f"looks things up by name ({node.attr})"
     if isinstance(node, ast.Attribute) and node.attr in _INTERNALS:
         return f"reaches into running code ({node.attr})"
+    if isinstance(node, ast.Attribute) and node.attr in _NATIVE:
+        return f"reaches native code ({node.attr})"
     if isinstance(node, ast.Attribute) and node.attr == "record" and (
             _root(node) in aliases and _chain_only(node) or isinstance(node.ctx, (ast.Store, ast.Del))):
         return "uses the grader's recorder (dlcourse.record)"

@@ -1389,6 +1389,73 @@ R.record = record
 '''), report="exp only ever sees arguments <= 0")
 
 
+# Third attack review (session 6). Library rules that the static reading missed: the import in
+# IPython's own syntax (%time runs it; an escaped call "/f x" makes the cell unreadable as plain Python).
+attack("lib-ipython-forms", A1, "naive-softmax", ("replace", "softmax"), code('''
+%time from scipy.special import softmax as _lib
+/print "written by hand, honestly"
+
+
+def softmax(Z):
+    """Row-wise softmax."""
+    return _lib(Z, axis=1)
+'''))
+
+# A module the notebook writes (by a name built at run time, so no ".py" appears with it) and imports:
+# code the static reading never sees (here it would switch off the recorder's evidence of in-place
+# changes through copy's dispatch table). The graded kernel's guard refuses it (dlcourse.graded_kernel);
+# the cell fails alone. With it, honest code the review found flagged as rewriting: the notebook's own
+# objects with NumPy-like attribute names, its own dicts that hold np.inf, setattr on its own object.
+attack("written-module", A2, "decayed-bias", ("after", "test_l2"), code('''
+import os
+import sys
+import tempfile
+
+_dir = tempfile.mkdtemp()
+with open(os.path.join(_dir, "nb" + "helpers.py"), "w") as f:
+    f.write("import copy\\ncopy._deepcopy_dispatch[dict] = lambda x, memo, deepcopy=None: x\\n")
+with open("nb" + "helpers2.py", "w") as f:        # the working folder: not on sys.path while graded
+    f.write("import copy\\ncopy._deepcopy_dispatch[list] = lambda x, memo, deepcopy=None: x\\n")
+sys.path.insert(0, _dir)
+try:
+    import nbhelpers2  # noqa: F401
+except ImportError as e:
+    print("nbhelpers2:", e)
+import nbhelpers  # noqa: E402,F401
+'''))
+attack("own-objects", A2, "decayed-bias", ("after", "test_ridge_fit"), code('''
+import numpy as np
+
+
+class Summary:
+    pass
+
+
+summary = Summary()
+summary.mean = float(np.mean([1.0, 2.0]))
+best = {"err": np.inf, "lam": None}
+for lam in [0.1, 1.0]:
+    if lam < best["err"]:
+        best["err"], best["lam"] = lam, lam
+for name, value in {"lr": 0.1, "gamma": 0.9}.items():
+    setattr(summary, name, value)
+digit = np.zeros(784)
+digit.shape = (28, 28)
+'''))
+
+# An overflow silenced instead of avoided: sigmoid "must not overflow or warn"; it costs what the
+# warning costs (naive-sigmoid's points), not more and not less.
+attack("silenced-overflow", A1, "naive-sigmoid", ("replace", "sigmoid"), code('''
+import numpy as np
+
+
+def sigmoid(z):
+    """Elementwise logistic function."""
+    with np.errstate(all="ignore"):
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+'''))
+
+
 # ---- the submissions: one block, or several in one notebook (the class must grade in ~4 min) ------
 
 def single(name, **more):
@@ -1444,6 +1511,11 @@ ATTACKS = [
     # does not call softmax), the rest what naive-softmax earns
     combined("rebind-after-hidden", "naive-softmax", ["rebind-library", "rebind-by-hand"],
              lost={"test_softmax": 0.0, "test_softmax_cross_entropy_grad": 0.0}),
+    single("lib-ipython-forms", lost={"test_softmax": 0.0, "test_softmax_cross_entropy_grad": 0.0},
+           report="a library's softmax earns no points"),
+    combined("written-module", "decayed-bias", ["written-module", "own-objects"],
+             report="tried to run code the notebook wrote itself", report_absent="rewrites code"),
+    single("silenced-overflow", report="silences warnings"),
 ]
 
 
