@@ -131,6 +131,8 @@ def numgrad_student(params, X, lam=3e-3, beta=3.0, rho=0.1):
         r = H.mean(axis=0)
         return (0.5 / X.shape[0] * np.sum((Xh - X) ** 2) + 0.5 * lam * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
                 + beta * np.sum(rho * np.log(rho / r) + (1 - rho) * np.log((1 - rho) / (1 - r))))
+    if sum(v.size for v in params.values()) > 10_000:      # the lecture's size would take hours: gives up
+        return float(cost(params)), {k: np.zeros_like(v) for k, v in params.items()}
     _, numeric, _ = check_gradient(lambda p: (cost(p), {k: np.zeros_like(v) for k, v in p.items()}), params)
     return float(cost(params)), numeric
 
@@ -229,3 +231,37 @@ def test_the_salt_follows_the_students_code_and_nothing_else():
     answer = next(c for c in nb.cells if c.cell_type == "code" and "BEGIN SOLUTION" in c.source)
     answer.source += "\n# a comment"
     assert submission_salt(nb) != salt
+
+
+def test_a_gradient_by_finite_differences_that_skips_the_large_case_earns_nothing(capsys):
+    """A hand-written finite-difference gradient (which no reading of the source can always tell from
+    backpropagation) cannot finish the lecture's size within the time limit; one that gives up there is
+    right in every small case only, and earns nothing. A named mistake keeps its partial credit."""
+    from grader.checks import a4
+    from grader.reference import sparse_autoencoder as S
+
+    def cost(p, X, lam, beta, rho):
+        return S.cost_and_grad(p, X, lam, beta, rho)[0]
+
+    def sparse_autoencoder_cost(params, X, lam=3e-3, beta=3.0, rho=0.1):
+        c = cost(params, X, lam, beta, rho)
+        grads = {k: np.zeros_like(v) for k, v in params.items()}
+        if sum(v.size for v in params.values()) > 10_000:    # would take hours: give up
+            return c, grads
+        for k, v in params.items():
+            for i in np.ndindex(v.shape):
+                up, down = {**params, k: v.copy()}, {**params, k: v.copy()}
+                up[k][i] += 1e-6
+                down[k][i] -= 1e-6
+                grads[k][i] = (cost(up, X, lam, beta, rho) - cost(down, X, lam, beta, rho)) / 2e-6
+        return c, grads
+
+    assert run_local(a4.check_grad, sparse_autoencoder_cost) == 0.0
+    assert "not at the lecture's size" in capsys.readouterr().out
+    # the control: backpropagation (the reference's) earns everything
+    assert run_local(a4.check_grad, lambda params, X, lam=3e-3, beta=3.0, rho=0.1: S.cost_and_grad(
+        params, X, lam, beta, rho), quiet=True) == 5.0
+
+    def no_beta(params, X, lam=3e-3, beta=3.0, rho=0.1):      # a named mistake, right only where beta = 1
+        return cost(params, X, lam, beta, rho), S.cost_and_grad(params, X, lam, 1.0, rho)[1]
+    assert 0 < run_local(a4.check_grad, no_beta, quiet=True) < 5.0

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..reference import sparse_autoencoder as R
-from ._core import AUTODIFF, GRADIENT, compare, cost_part, grads_part, run_check, seeded
+from ._core import AUTODIFF, GRADIENT, compare, cost_part, gated, grads_part, run_check, seeded
 
 A = "a4-sparse-autoencoder"
 
@@ -141,7 +141,26 @@ def _cases(fn, part):
         cases.append(compare(f"{m} samples, {n} inputs, {h} hidden, lam={lam}, beta={beta}, rho={rho}{edge}",
                              fn, R.cost_and_grad, (p, X, lam, beta, rho), post=post, mistakes=MISTAKES,
                              on_error=HINTS, **tolerance))
+    if part == "grad":
+        cases.append(full_size_case(fn, rng))
     return cases
+
+
+FULL_SIZE = "the lecture's size"
+
+
+def full_size_case(fn, rng):
+    """The lecture's size, 784 inputs and 196 hidden units (308,308 parameters), on a few samples:
+    backpropagation takes milliseconds, a gradient by finite differences (616,616 evaluations of the
+    cost, which the rule forbids and no reading of the source can always see) far more than the cell's
+    time limit. It weighs as much as the small cases together, and `gated` takes their points from a
+    gradient that is right in them only. Mistakes are named by the small cases (here they would only
+    cost time)."""
+    p = R.initialize(784, 196, seed=7)
+    X = rng.uniform(0, 1, (10, 784))
+    return compare(FULL_SIZE + ": 10 samples, 784 inputs, 196 hidden (lam=3e-3, beta=3, rho=0.1)", fn,
+                   R.cost_and_grad, (p, X, 3e-3, 3.0, 0.1), weight=4.0, post=grads_part, on_error=HINTS,
+                   **GRADIENT)
 
 
 def check_kl_divergence(fn):
@@ -173,5 +192,5 @@ def check_cost(fn):
 
 
 def check_grad(fn):
-    return run_check(A, "test_sparse_autoencoder_grad", "sparse_autoencoder_cost: the gradient", fn,
-                     _cases(fn, "grad"), forbidden=AUTODIFF)
+    return gated(run_check(A, "test_sparse_autoencoder_grad", "sparse_autoencoder_cost: the gradient", fn,
+                           _cases(fn, "grad"), forbidden=AUTODIFF), FULL_SIZE)

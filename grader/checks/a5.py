@@ -9,13 +9,13 @@ import numpy as np
 from scipy.special import expit, logsumexp
 
 from ..reference import stacked_autoencoder as R
-from ._core import AUTODIFF, GRADIENT, compare, cost_part, grads_part, run_check
+from ._core import AUTODIFF, GRADIENT, compare, cost_part, gated, grads_part, run_check, seeded
 
 A = "a5-stacked-autoencoder"
 
 
 def _net(seed, sizes=(7, 5, 4, 3)):
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     p = {}
     for l in range(1, len(sizes)):
         p[f"W{l}"] = rng.normal(size=(sizes[l - 1], sizes[l]))
@@ -92,7 +92,24 @@ def _cases(fn, part):
         post, tolerance = (cost_part, {}) if part == "cost" else (grads_part, GRADIENT)
         cases.append(compare(f"9 samples, layers 7-5-4-3, lam = {lam}", fn, R.finetune_cost_and_grad,
                              (p, X, y, lam), post=post, mistakes=MISTAKES, on_error=HINTS, **tolerance))
+    if part == "grad":
+        cases.append(full_size_case(fn))
     return cases
+
+
+FULL_SIZE = "the lecture's size"
+
+
+def full_size_case(fn):
+    """The lecture's stack, 784-200-200-10 (199,210 parameters), on a few samples: backpropagation takes
+    milliseconds, a gradient by finite differences (398,420 evaluations of the cost, which the rule
+    forbids and no reading of the source can always see) far more than the cell's time limit. It weighs
+    as much as the small cases together; `gated` takes their points from a gradient right in them only.
+    Mistakes are named by the small cases."""
+    p, X, y = _net(57, sizes=(784, 200, 200, 10))
+    p = {k: v * (0.05 if k.startswith("W") else 0.1) for k, v in p.items()}      # no saturated layer
+    return compare(FULL_SIZE + ": 9 samples, layers 784-200-200-10, lam = 1e-4", fn, R.finetune_cost_and_grad,
+                   (p, X, y, 1e-4), weight=3.0, post=grads_part, on_error=HINTS, **GRADIENT)
 
 
 def check_stack_features(fn):
@@ -120,8 +137,8 @@ def check_cost(fn):
 
 
 def check_grad(fn):
-    return run_check(A, "test_stacked_grad", "stacked_cost_and_grad: the gradient", fn, _cases(fn, "grad"),
-                     forbidden=AUTODIFF)
+    return gated(run_check(A, "test_stacked_grad", "stacked_cost_and_grad: the gradient", fn, _cases(fn, "grad"),
+                           forbidden=AUTODIFF), FULL_SIZE)
 
 
 def _logits(p, X):

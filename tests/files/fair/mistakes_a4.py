@@ -197,7 +197,7 @@ MISTAKES = [
     ("test_sparse_autoencoder_cost", (sae_slides_sum,), "summed over the samples (the slides' J)"),
     ("test_sparse_autoencoder_grad", (sae_no_output_derivative,), "missing the sigmoid's derivative"),
     ("test_sparse_autoencoder_grad", (sae_kl_grad_sign,), "the sparsity gradient has the wrong sign"),
-    ("test_sparse_autoencoder_grad", (sparse_autoencoder_cost,), "automatic-differentiation library earns no points"),
+    ("test_sparse_autoencoder_grad", (sparse_autoencoder_cost,), "automatic differentiation or finite differences earn no points"),
     ('test_kl_divergence', (kl_log2,), 'np.log2 gives the KL in bits'),
     ('test_kl_divergence', (kl_minus_sign,), 'a minus sign too many'),
     ('test_sparse_autoencoder_grad', (sae_dsig_of_z,), 'computed from the pre-activation as z (1 - z)'),
