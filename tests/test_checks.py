@@ -151,11 +151,15 @@ def test_choose_lambda_names_a_mistake_only_when_it_explains_every_choice(capsys
     error leaves out the intercept'). Each named criterion picks its own lams over the data sets, at
     least two of them different from the right ones and from every other criterion's."""
     import itertools
+    agree = None
     for draw in (None,) + a2.CHOICE_DRAWS:            # the fixed data sets, and each submission's draw
         datasets = [a2._choice_data(*d, draw=draw) for d in a2.CHOICE_DATA]
         picks = [tuple(R.choose_lambda(*args) for args in datasets)] + [
             tuple(f(*args) for args in datasets) for f in a2.CHOICE_MISTAKES.values()]
         assert all(sum(x != y for x, y in zip(a, b)) >= 2 for a, b in itertools.combinations(picks, 2)), draw
+        same = [sum(x == y for x, y in zip(picks[0], p)) for p in picks[1:]]     # a mistake's partial credit
+        assert agree is None or same == agree, draw
+        agree = same
         for args in datasets:                           # no near-tie that float32 arithmetic could flip
             best, second = np.sort(a2._val_errors(*args))[:2]
             assert second >= best * (1 + 1e-3), draw

@@ -120,7 +120,7 @@ def _cases(student, reference, mistakes, hyper, small_grad=False, defaults=None,
              _case("default hyper-parameters" + (f", {defaults['n']} steps" if defaults["n"] > 5 else ""),
                    student, reference, mistakes, **defaults, **same)]
     if small_grad:
-        cases.append(_case("very small gradients (1e-5 scale)", student, reference, mistakes, seed=4, n=3,
+        cases.append(_case("very small gradients (1e-5 scale)", student, reference, mistakes, seed=4, n=6,
                            hyper=hyper, scale=1e-5, **same))
     return cases
 
