@@ -105,8 +105,10 @@ def plain_cost_and_grad(p, X, lam, beta, rho):
                   "W2": H.T @ d3 + lam * p["W2"], "b2": d3.sum(axis=0)}
 
 
-@pytest.mark.parametrize("m", [1, 127, 128, 300])      # fewer rows than a block, exactly one, several
-def test_fast_cost_equals_the_plain_formulas(rng, m):
+@pytest.mark.parametrize("m", [1, 15, 16, 17, 300])    # fewer rows than a block, exactly one, several
+@pytest.mark.parametrize("block_bytes", [1, 1 << 18])    # blocks of 16 rows (the least), and the default
+def test_fast_cost_equals_the_plain_formulas(rng, m, block_bytes, monkeypatch):
+    monkeypatch.setattr(SA, "_BLOCK_BYTES", block_bytes)
     X = rng.random((m, 30))
     p = {k: v + 0.5 * rng.normal(size=v.shape) for k, v in SA.initialize(30, 7, seed=1).items()}
     cost, grads = SA.cost_and_grad(p, X, 3e-3, 3.0, 0.1)
