@@ -124,6 +124,23 @@ def test_fast_cost_equals_the_plain_formulas(rng, m, block_bytes, monkeypatch):
     np.testing.assert_allclose(g32["W2"], ref["W2"], atol=1e-5 * np.abs(ref["W2"]).max())
 
 
+def test_fast_cost_saturated_units(rng):
+    """Pre-activations beyond +-709 (float64's exp overflows there): the same as the plain formulas
+    (sigmoids exactly 0 or 1), finite, and no warning."""
+    import warnings
+    X = rng.random((40, 30))
+    X[0] *= 5000                                   # sample 0 saturates every hidden unit
+    p = SA.initialize(30, 7, seed=1)
+    p["b2"] = np.r_[-2000.0, 2000.0, np.zeros(28)]  # two outputs saturate for every sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost, grads = SA.cost_and_grad(p, X, 3e-3, 3.0, 0.1)
+    ref_cost, ref = plain_cost_and_grad(p, X, 3e-3, 3.0, 0.1)
+    assert np.isfinite(cost) and cost == pytest.approx(ref_cost, rel=1e-12)
+    for k in ref:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=0, atol=1e-12 * np.abs(ref[k]).max())
+
+
 def test_returned_gradients_survive_the_next_evaluation(rng):
     """The cost reuses buffers between calls; what it returns must not be one of them."""
     X = rng.random((300, 30))
