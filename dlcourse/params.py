@@ -4,6 +4,8 @@ SciPy's optimizers and gradient checking want one vector theta; networks are
 easier to write with named arrays (W1, b1, ...). `flatten` and `unflatten`
 convert between the two, in a fixed key order, without surprises.
 """
+import math
+
 import numpy as np
 
 
@@ -16,8 +18,8 @@ def flatten(params):
     return theta, spec
 
 
-def flatten_like(arrays, spec):
-    """Flatten `arrays` (e.g. gradients) in the key order and shapes of `spec`.
+def flatten_like(arrays, spec, dtype=np.float64):
+    """Flatten `arrays` (e.g. gradients) in the key order and shapes of `spec`, as a `dtype` vector.
 
     Gradient dicts may list their keys in any order (backpropagation fills them
     from the last layer to the first); this keeps every entry next to its parameter.
@@ -27,22 +29,23 @@ def flatten_like(arrays, spec):
         raise ValueError(f"expected arrays for {[k for k, _ in spec]}; got {list(arrays)}")
     parts = []
     for k, shape in spec:
-        a = np.asarray(arrays[k], dtype=np.float64)
+        a = np.asarray(arrays[k], dtype=dtype)
         if a.shape != tuple(shape):
             raise ValueError(f"{k!r} has shape {a.shape}; its parameter has {tuple(shape)}")
         parts.append(a.ravel())
     return np.concatenate(parts)
 
 
-def unflatten(theta, spec):
-    """Dict of arrays from a vector made by `flatten`. The arrays are views into theta."""
-    theta = np.asarray(theta, dtype=np.float64)
-    expected = sum(int(np.prod(shape)) for _, shape in spec)
+def unflatten(theta, spec, dtype=np.float64):
+    """Dict of arrays from a vector made by `flatten`. The arrays are views into theta
+    (into a `dtype` copy of theta if theta is of another dtype)."""
+    theta = np.asarray(theta, dtype=dtype)
+    sizes = [math.prod(shape) for _, shape in spec]      # math.prod: np.prod costs ~10 us a call
+    expected = sum(sizes)
     if theta.ndim != 1 or theta.size != expected:
         raise ValueError(f"theta must be a vector of {expected} values; got shape {theta.shape}")
     out, start = {}, 0
-    for k, shape in spec:
-        n = int(np.prod(shape))
+    for (k, shape), n in zip(spec, sizes):
         out[k] = theta[start:start + n].reshape(shape)
         start += n
     return out

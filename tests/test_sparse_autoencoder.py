@@ -105,8 +105,10 @@ def plain_cost_and_grad(p, X, lam, beta, rho):
                   "W2": H.T @ d3 + lam * p["W2"], "b2": d3.sum(axis=0)}
 
 
-@pytest.mark.parametrize("m", [1, 127, 128, 300])      # fewer rows than a block, exactly one, several
-def test_fast_cost_equals_the_plain_formulas(rng, m):
+@pytest.mark.parametrize("m", [1, 15, 16, 17, 300])    # fewer rows than a block, exactly one, several
+@pytest.mark.parametrize("block_bytes", [1, 1 << 18])    # blocks of 16 rows (the least), and the default
+def test_fast_cost_equals_the_plain_formulas(rng, m, block_bytes, monkeypatch):
+    monkeypatch.setattr(SA, "_BLOCK_BYTES", block_bytes)
     X = rng.random((m, 30))
     p = {k: v + 0.5 * rng.normal(size=v.shape) for k, v in SA.initialize(30, 7, seed=1).items()}
     cost, grads = SA.cost_and_grad(p, X, 3e-3, 3.0, 0.1)
@@ -120,6 +122,23 @@ def test_fast_cost_equals_the_plain_formulas(rng, m):
     assert c32 == pytest.approx(ref_cost, rel=1e-5)
     assert all(g32[k].dtype == np.float32 for k in g32)
     np.testing.assert_allclose(g32["W2"], ref["W2"], atol=1e-5 * np.abs(ref["W2"]).max())
+
+
+def test_fast_cost_saturated_units(rng):
+    """Pre-activations beyond +-709 (float64's exp overflows there): the same as the plain formulas
+    (sigmoids exactly 0 or 1), finite, and no warning."""
+    import warnings
+    X = rng.random((40, 30))
+    X[0] *= 5000                                   # sample 0 saturates every hidden unit
+    p = SA.initialize(30, 7, seed=1)
+    p["b2"] = np.r_[-2000.0, 2000.0, np.zeros(28)]  # two outputs saturate for every sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost, grads = SA.cost_and_grad(p, X, 3e-3, 3.0, 0.1)
+    ref_cost, ref = plain_cost_and_grad(p, X, 3e-3, 3.0, 0.1)
+    assert np.isfinite(cost) and cost == pytest.approx(ref_cost, rel=1e-12)
+    for k in ref:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=0, atol=1e-12 * np.abs(ref[k]).max())
 
 
 def test_returned_gradients_survive_the_next_evaluation(rng):

@@ -100,3 +100,82 @@ def test_two_loop_stops_at_maxiter_and_leaves_x0_alone():
     history = []
     train.two_loop_lbfgs(rosenbrock, x0, maxiter=5, callback=history.append)
     assert len(history) == 5 and list(x0) == [-1.2, 1.0]
+
+
+def textbook_lbfgs(fg, x, iters, m=10):
+    """Nocedal & Wright's Algorithm 7.4 with explicit (s, y) lists and the same line search and
+    initial scaling as train.two_loop_lbfgs: its iterates, which the vector-free version must match."""
+    from scipy.optimize._linesearch import scalar_search_wolfe2
+    f, g = fg(x)
+    S, Y, xs = [], [], [x]
+    for _ in range(iters):
+        q, alphas = g.copy(), []
+        for s, y in reversed(list(zip(S, Y))):
+            alphas.append(s @ q / (y @ s))
+            q = q - alphas[-1] * y
+        q = q * (S[-1] @ Y[-1] / (Y[-1] @ Y[-1]) if S else min(1.0, 1.0 / np.sum(np.abs(g))))
+        for (s, y), a in zip(zip(S, Y), reversed(alphas)):
+            q = q + s * (a - y @ q / (y @ s))
+        d = -q
+        step = scalar_search_wolfe2(lambda t: fg(x + t * d)[0], lambda t: fg(x + t * d)[1] @ d, f, None,
+                                    g @ d, c1=1e-4, c2=0.9, maxiter=20)[0]
+        x_new = x + step * d
+        f, g_new = fg(x_new)
+        if (x_new - x) @ (g_new - g) > 1e-10:
+            S, Y = (S + [x_new - x])[-m:], (Y + [g_new - g])[-m:]
+        x, g = x_new, g_new
+        xs.append(x)
+    return xs
+
+
+def test_two_loop_follows_the_textbook_recursion():
+    x0 = np.linspace(-2, 2, 20)
+    expected = textbook_lbfgs(rosenbrock, x0, 25, m=5)
+    seen = []
+
+    def fg(x):
+        seen.append(x.copy())
+        return rosenbrock(x)
+    got = [x0]
+    # the iterate after each iteration is the last point the line search evaluated at the accepted step
+    train.two_loop_lbfgs(fg, x0, maxiter=25, maxcor=5, callback=lambda f: got.append(seen[-1]))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_two_loop_in_float32_solves_a_convex_quadratic(rng):
+    n = 50
+    Q = rng.normal(size=(n, n))
+    A = Q @ Q.T + n * np.eye(n)
+    b = rng.normal(size=n)
+    exact = np.linalg.solve(A, b)
+    A32, b32 = A.astype(np.float32), b.astype(np.float32)
+    dtypes = set()
+
+    def fg(z):
+        dtypes.add(z.dtype)
+        z64 = z.astype(np.float64)                 # the cost accumulated in float64, as the course's
+        return float(0.5 * z64 @ A @ z64 - b @ z64), A32 @ z - b32
+    x = train.two_loop_lbfgs(fg, np.zeros(n), maxiter=300, maxcor=5, gtol=2e-5, ftol=0, dtype=np.float32)
+    assert x.dtype == np.float32 and dtypes == {np.dtype(np.float32)}
+    np.testing.assert_allclose(x, exact, rtol=0, atol=2e-5 / 50)   # gtol / the smallest eigenvalue
+    # float64 arithmetic with float32 memory (the stored pairs only)
+    x = train.two_loop_lbfgs(lambda z: (0.5 * z @ A @ z - b @ z, A @ z - b), np.zeros(n), maxiter=300,
+                             maxcor=5, gtol=1e-10, ftol=0, memory_dtype=np.float32)
+    assert x.dtype == np.float64
+    np.testing.assert_allclose(x, exact, rtol=0, atol=1e-8)
+
+
+def test_lbfgs_runs_a_float32_problem_in_float32(rng):
+    X, y, exact = problem(rng)
+    seen = set()
+
+    def fun(params, X, y):
+        seen.update(v.dtype for v in params.values())
+        r = X @ params["w"] + params["b"] - y
+        return 0.5 * float(np.mean(r ** 2)), {"w": X.T @ r / len(y), "b": np.array([r.mean()])}
+    p, hist = train.lbfgs(fun, {"w": np.zeros(3), "b": np.zeros(1)}, X.astype(np.float32),
+                          y.astype(np.float32), maxiter=100, progress=False)
+    assert seen == {np.dtype(np.float32)} and p["w"].dtype == np.float64
+    np.testing.assert_allclose(np.r_[p["w"], p["b"]], exact, atol=1e-4)
