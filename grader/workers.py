@@ -91,7 +91,25 @@ def _start(folder, uid):
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(_course)).load_config()
     config.CourseDirectory.root = str(_course)
+    _no_sync()
     _api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(_course)), config=config)
+
+
+def _no_sync():
+    """In a worker: its gradebook is written without waiting for the disk (SQLite's synchronous=OFF).
+
+    nbgrader commits once per graded cell, and each commit waited for the disk: a worker's
+    kernel sat idle for that. The worker's gradebook is a disposable copy, made again from the
+    course's at the start of every run, and synchronous=OFF loses nothing when a process dies
+    (only when the machine does, and then the run is restarted anyway). The course's own
+    gradebook, which the parent writes (merge), keeps SQLite's safe default. A worker process
+    opens no database other than its own copy."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def _autograde(main_course, student, assignment):
