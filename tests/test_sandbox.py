@@ -4,6 +4,7 @@ Each layer is tested where it can run: bubblewrap with a separate uid (Linux as 
 CI), and the separate-uid layer alone (what is left in a container without
 namespaces). The attacks through real grading are in test_adversarial.py.
 """
+import json
 import os
 import socket
 import subprocess
@@ -392,3 +393,25 @@ def test_without_the_user_namespace_lock_the_sandbox_still_runs_and_says_so(monk
     finally:
         sandbox.isolation.cache_clear()
         sandbox._WHY_NOT.clear()
+
+
+def test_matplotlib_in_the_sandbox_uses_the_graders_font_list_and_it_is_the_one_it_would_build(mode):
+    """Each kernel gets matplotlib's font list, built by the grader, in a folder of its own (it need
+    not search the machine's fonts again); the list is what matplotlib finds there by itself."""
+    code = """
+        import json, os, matplotlib, matplotlib.font_manager as fm
+        fonts = sorted((f.fname, f.name, f.style, f.weight) for f in fm.fontManager.ttflist + fm.fontManager.afmlist)
+        print(json.dumps([matplotlib.get_cachedir(), os.environ.get("MPLCONFIGDIR"), fonts]))
+    """
+    assert sandbox.font_list() is not None
+    given = json.loads(run(mode, code).stdout)
+    scratch = sandbox.Scratch(mode)
+    try:
+        proc = sandbox.run_in_sandbox(scratch, ["env", "-u", "MPLCONFIGDIR", sys.executable, "-c",
+                                                textwrap.dedent(code)])
+    finally:
+        scratch.close()
+    own = json.loads(proc.stdout)
+    assert given[0] == given[1] and given[0].endswith("/own/matplotlib")
+    assert own[1] is None and own[0] != given[0]          # without it: a search of its own, in its home
+    assert given[2] == own[2] and given[2]
