@@ -235,6 +235,10 @@ class ResilientExecute(Execute):
             # What nbconvert's ExecutePreprocessor.preprocess does, one cell at a time, so that
             # the cell being run is known when the kernel goes away.
             NotebookClient.__init__(self, nb, km)
+            # Killed, not asked to shut down, once its cells have run: their outputs and records are
+            # in by then, the kernel and its sandbox are thrown away, and the polite shutdown kept the
+            # worker waiting half a second a notebook for the kernel to exit by itself.
+            self.shutdown_kernel = "immediate"
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
             index = failure = None
@@ -257,7 +261,6 @@ class ResilientExecute(Execute):
                     if index is None:    # the kernel did not even start: nothing of the student's to blame
                         raise
                     failure = "died" if isinstance(exc, DeadKernelError) else "timeout"
-                    self.shutdown_kernel = "immediate"      # a kernel that ignores interrupts is killed
                 finally:
                     self._unwatch_iopub()
             self.scratch.kill_leftovers()

@@ -604,6 +604,11 @@ class SandboxKernelManager(AsyncKernelManager):
             spec.interrupt_mode = "message"         # signals would stop at bubblewrap
         return spec
 
+    async def _async_wait(self, pollinterval=0.1):
+        """Wait for the kernel process to end, looking every 10 ms, not 100: it is killed (SIGKILL) once
+        its notebook has run, and is gone within milliseconds."""
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         self.scratch.give(self.connection_file)
         kw.update(self.scratch.popen_kwargs())
