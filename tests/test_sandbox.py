@@ -415,3 +415,44 @@ def test_matplotlib_in_the_sandbox_uses_the_graders_font_list_and_it_is_the_one_
     assert given[0] == given[1] and given[0].endswith("/own/matplotlib")
     assert own[1] is None and own[0] != given[0]          # without it: a search of its own, in its home
     assert given[2] == own[2] and given[2]
+
+
+def test_a_kernel_started_ahead_serves_only_its_assignment_and_is_never_left_behind():
+    """A grading worker starts its next notebook's kernel early (ResilientExecute._start_ahead): the
+    notebook of that assignment runs in it, one of another assignment gets a fresh kernel and the early
+    one is killed, a dead one is replaced, and none survives discard_ahead (a worker's exit)."""
+    import nbformat
+    from grader import preprocessors as pp
+
+    def run_notebook(assignment):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; print(os.getpid())")])
+        ep = pp.ResilientExecute(kernel_name="python3", timeout=60)
+        ep.preprocess(nb, {"nbgrader": {"assignment": assignment}})
+        return ep.scratch.base, nb.cells[0].outputs[0]["text"]
+
+    a1, a2 = "a1-mle-losses", "a2-regularization"
+    starter = pp.ResilientExecute(kernel_name="python3")
+    try:
+        starter._start_ahead(a1)
+        early = pp._ahead[2].base
+        used, out = run_notebook(a1)                       # its assignment: run in the early kernel
+        assert used == early and out.strip() and pp._ahead is None and not early.exists()
+
+        starter._start_ahead(a2)
+        early = pp._ahead[2].base
+        used, out = run_notebook(a1)                       # another assignment: a fresh kernel, early one gone
+        assert used != early and out.strip() and not early.exists() and pp._ahead is None
+
+        starter._start_ahead(a1)
+        early = pp._ahead[2].base
+        pp._ahead[3].provisioner.process.kill()            # it died before its notebook came
+        pp._ahead[3].provisioner.process.wait()
+        used, out = run_notebook(a1)
+        assert out.strip() and not early.exists()
+
+        starter._start_ahead(a1)
+        early = pp._ahead[2].base
+        pp.discard_ahead()
+        assert pp._ahead is None and not early.exists()
+    finally:
+        pp.discard_ahead()
