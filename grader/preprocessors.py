@@ -97,17 +97,49 @@ class ResilientExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         assignment = (resources or {}).get("nbgrader", {}).get("assignment")
-        self.scratch = sandbox.Scratch(hide=UNAVAILABLE.get(assignment, ()))
+        ahead = _take_ahead(assignment, self.kernel_name) if km is None else None
+        if ahead is not None:
+            self.scratch, km = ahead
+        else:
+            self.scratch = sandbox.Scratch(hide=UNAVAILABLE.get(assignment, ()))
         self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout else None
         self._kept = {}
         self._updated = 0
         try:
+            # written now also for a kernel started ahead (which has run nothing yet): the inputs are
+            # this submission's own draw (submission_salt)
             write_inputs(self.scratch.inputs, assignment, submission_salt(nb))
             self.kernel_manager_class = sandbox.manager_class(self.scratch)
             self.records = resources.setdefault(RECORDS, {})
-            return self._run(nb, resources, km)
+            return self._run(nb, resources, km, adopted=ahead is not None)
         finally:
             self.scratch.close()
+            if NEXT_ASSIGNMENT is not None:
+                self._start_ahead(NEXT_ASSIGNMENT)
+
+    def _start_ahead(self, assignment):
+        """Start the kernel of the notebook this worker grades next (NEXT_ASSIGNMENT), in a sandbox
+        and scratch folder of its own, as the kernel of that notebook would be started: it boots
+        while this notebook is judged and its feedback written. Only once this notebook's kernel
+        and every process of its sandbox are gone (scratch.close() above): no two notebooks' code
+        ever runs side by side in a worker. A kernel started for nothing is killed unused."""
+        global _ahead
+        discard_ahead()
+        scratch = None
+        try:
+            scratch = sandbox.Scratch(hide=UNAVAILABLE.get(assignment, ()))
+            km = sandbox.manager_class(scratch)(kernel_name=self.kernel_name, config=self.config)
+            args = list(self.extra_arguments)
+            if getattr(km, "ipykernel", False) and self.ipython_hist_file and \
+                    not any(a.startswith("--HistoryManager.hist_file") for a in args):
+                args.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")     # as nbclient does
+            run_sync(km.start_kernel)(extra_arguments=args)
+        except Exception as exc:              # then the next notebook starts its kernel itself
+            self.log.warning("Could not start the next notebook's kernel ahead: %r", exc)
+            if scratch is not None:
+                scratch.close()
+            return
+        _ahead = (assignment, self.kernel_name, scratch, km)
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handler, with a cap on what a running cell may pile up in memory here
@@ -228,12 +260,26 @@ class ResilientExecute(Execute):
         self._timed_out = True                    # the CellTimeoutError output that follows is nbclient's
         return await super()._async_handle_timeout(timeout, cell)
 
-    def _run(self, nb, resources, km):
+    def _run(self, nb, resources, km, adopted=False):
         skipped = {}                     # cell index -> "died" | "timeout"
         while True:
             # What nbconvert's ExecutePreprocessor.preprocess does, one cell at a time, so that
             # the cell being run is known when the kernel goes away.
             NotebookClient.__init__(self, nb, km)
+            km = None                    # a kernel run again is a new one
+            if adopted:                  # the kernel started ahead for this notebook (_start_ahead)
+                adopted = False
+                self.owns_km = True      # shut down as its own would be
+                try:
+                    self.start_new_kernel_client()
+                except Exception as exc:         # it did not answer (nbclient has shut it down): a fresh one
+                    self.log.warning("The kernel started ahead did not answer (%r); starting another", exc)
+                    self.scratch.kill_leftovers()
+                    continue
+            # Killed, not asked to shut down, once its cells have run: their outputs and records are
+            # in by then, the kernel and its sandbox are thrown away, and the polite shutdown kept the
+            # worker waiting half a second a notebook for the kernel to exit by itself.
+            self.shutdown_kernel = "immediate"
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
             index = failure = None
@@ -256,7 +302,6 @@ class ResilientExecute(Execute):
                     if index is None:    # the kernel did not even start: nothing of the student's to blame
                         raise
                     failure = "died" if isinstance(exc, DeadKernelError) else "timeout"
-                    self.shutdown_kernel = "immediate"      # a kernel that ignores interrupts is killed
                 finally:
                     self._unwatch_iopub()
             self.scratch.kill_leftovers()
@@ -274,6 +319,47 @@ class ResilientExecute(Execute):
         # No widget state is kept: the kernel decides its size, and nothing graded needs it.
         self.nb.metadata.pop("widgets", None)
         return self.nb, self.resources
+
+
+#: In a grading worker (grader.workers): the assignment of the notebook it will most likely grade
+#: after this one, whose kernel ResilientExecute then starts ahead; None: start none.
+NEXT_ASSIGNMENT = None
+_ahead = None          # (assignment, kernel name, Scratch, kernel manager) of the kernel started ahead
+
+
+def _take_ahead(assignment, kernel_name):
+    """(Scratch, kernel manager) of the kernel started ahead, if it is for this assignment and kernel
+    and still alive; otherwise that kernel is discarded and None returned."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is None:
+        return None
+    if ahead[:2] == (assignment, kernel_name):
+        try:
+            if run_sync(ahead[3].is_alive)():
+                return ahead[2], ahead[3]
+        except Exception:
+            pass
+    _discard(ahead)
+    return None
+
+
+def _discard(ahead):
+    _, _, scratch, km = ahead
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:
+        pass
+    finally:
+        scratch.close()
+
+
+def discard_ahead():
+    """Kill the kernel started ahead, if any, and remove its scratch folder (a worker does, on leaving)."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        _discard(ahead)
 
 
 RECORDS = "dlcourse_records"

@@ -91,11 +91,31 @@ def _start(folder, uid):
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(_course)).load_config()
     config.CourseDirectory.root = str(_course)
+    _no_sync()
     _api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(_course)), config=config)
 
 
-def _autograde(main_course, student, assignment):
-    """In a worker: autograde main_course/submitted/<student>/<assignment> in this worker's folder."""
+def _no_sync():
+    """In a worker: its gradebook is written without waiting for the disk (SQLite's synchronous=OFF).
+
+    nbgrader commits once per graded cell, and each commit waited for the disk: a worker's
+    kernel sat idle for that. The worker's gradebook is a disposable copy, made again from the
+    course's at the start of every run, and synchronous=OFF loses nothing when a process dies
+    (only when the machine does, and then the run is restarted anyway). The course's own
+    gradebook, which the parent writes (merge), keeps SQLite's safe default. A worker process
+    opens no database other than its own copy."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+def _autograde(main_course, student, assignment, next_assignment=None):
+    """In a worker: autograde main_course/submitted/<student>/<assignment> in this worker's folder.
+    `next_assignment`: what the parent expects this worker to grade next (its kernel is started
+    ahead, grader.preprocessors.ResilientExecute._start_ahead), or None."""
     from nbgrader.api import Gradebook
 
     if _api is None:
@@ -107,6 +127,9 @@ def _autograde(main_course, student, assignment):
             shutil.rmtree(mine)
     shutil.copytree(src, _course / "submitted" / student / assignment)
     started = time.perf_counter()
+    from . import preprocessors
+
+    preprocessors.NEXT_ASSIGNMENT = next_assignment       # its kernel starts while this one is judged
     result = _api.autograde(assignment, student, force=True, create=True)
     out = {"success": bool(result.get("success")), "log": result.get("log") or "",
            "error": result.get("error") or "", "folder": str(_course / "autograded" / student / assignment)}
@@ -193,7 +216,9 @@ def run(course, jobs, tasks, on_done):
         return
     folders = prepare(course, jobs)
     todo = queue.Queue()
-    for task in tasks:
+    # one assignment after another, so that the kernel a worker starts ahead for the assignment of the
+    # next task in the queue is nearly always the one its next notebook needs
+    for task in sorted(tasks, key=lambda t: (t[1], t[0])):
         todo.put((task, 1))
     results = queue.Queue()
 
@@ -209,7 +234,10 @@ def run(course, jobs, tasks, on_done):
                     (student, assignment), attempt = todo.get_nowait()
                 except queue.Empty:
                     return
-                result = worker.ask({"course": str(course), "student": student, "assignment": assignment})
+                with todo.mutex:                          # what this worker most likely grades next
+                    upcoming = todo.queue[0][0][1] if todo.queue else None
+                result = worker.ask({"course": str(course), "student": student, "assignment": assignment,
+                                     "next": upcoming})
                 if result is None:                       # the worker died: a fresh one, and one more try
                     worker.close()
                     worker = Worker(folders[n], n, uids[n], blas_threads)
@@ -251,11 +279,15 @@ def main(folder, uid):
     for line in sys.stdin:
         task = json.loads(line)
         try:
-            result = _autograde(task["course"], task["student"], task["assignment"])
+            result = _autograde(task["course"], task["student"], task["assignment"], task.get("next"))
         except Exception as exc:       # a grader bug: this submission only
             result = {"success": False, "log": "", "error": f"{type(exc).__name__}: {exc}"}
         out.write(json.dumps(result, default=str) + "\n")
         out.flush()
+    if _api is not None:
+        from .preprocessors import discard_ahead
+
+        discard_ahead()                # a kernel started ahead for a task that never came
 
 
 if __name__ == "__main__":

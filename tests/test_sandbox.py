@@ -4,6 +4,7 @@ Each layer is tested where it can run: bubblewrap with a separate uid (Linux as 
 CI), and the separate-uid layer alone (what is left in a container without
 namespaces). The attacks through real grading are in test_adversarial.py.
 """
+import json
 import os
 import socket
 import subprocess
@@ -449,3 +450,66 @@ def test_code_the_notebook_writes_is_never_read_back(mode):
         assert f"refused {name} True" in out, (name, proc.stdout)
     assert "refused here True" in out or "refused here False" in out, proc.stdout     # not found at all is fine too
     assert not any(line.startswith(("imported", "ran")) for line in out), proc.stdout
+
+
+def test_matplotlib_in_the_sandbox_uses_the_graders_font_list_and_it_is_the_one_it_would_build(mode):
+    """Each kernel gets matplotlib's font list, built by the grader, in a folder of its own (it need
+    not search the machine's fonts again); the list is what matplotlib finds there by itself."""
+    code = """
+        import json, os, matplotlib, matplotlib.font_manager as fm
+        fonts = sorted((f.fname, f.name, f.style, f.weight) for f in fm.fontManager.ttflist + fm.fontManager.afmlist)
+        print(json.dumps([matplotlib.get_cachedir(), os.environ.get("MPLCONFIGDIR"), fonts]))
+    """
+    assert sandbox.font_list() is not None
+    given = json.loads(run(mode, code).stdout)
+    scratch = sandbox.Scratch(mode)
+    try:
+        proc = sandbox.run_in_sandbox(scratch, ["env", "-u", "MPLCONFIGDIR", sys.executable, "-c",
+                                                textwrap.dedent(code)])
+    finally:
+        scratch.close()
+    own = json.loads(proc.stdout)
+    assert given[0] == given[1] and given[0].endswith("/own/matplotlib")
+    assert own[1] is None and own[0] != given[0]          # without it: a search of its own, in its home
+    assert given[2] == own[2] and given[2]
+
+
+def test_a_kernel_started_ahead_serves_only_its_assignment_and_is_never_left_behind():
+    """A grading worker starts its next notebook's kernel early (ResilientExecute._start_ahead): the
+    notebook of that assignment runs in it, one of another assignment gets a fresh kernel and the early
+    one is killed, a dead one is replaced, and none survives discard_ahead (a worker's exit)."""
+    import nbformat
+    from grader import preprocessors as pp
+
+    def run_notebook(assignment):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; print(os.getpid())")])
+        ep = pp.ResilientExecute(kernel_name="python3", timeout=60)
+        ep.preprocess(nb, {"nbgrader": {"assignment": assignment}})
+        return ep.scratch.base, nb.cells[0].outputs[0]["text"]
+
+    a1, a2 = "a1-mle-losses", "a2-regularization"
+    starter = pp.ResilientExecute(kernel_name="python3")
+    try:
+        starter._start_ahead(a1)
+        early = pp._ahead[2].base
+        used, out = run_notebook(a1)                       # its assignment: run in the early kernel
+        assert used == early and out.strip() and pp._ahead is None and not early.exists()
+
+        starter._start_ahead(a2)
+        early = pp._ahead[2].base
+        used, out = run_notebook(a1)                       # another assignment: a fresh kernel, early one gone
+        assert used != early and out.strip() and not early.exists() and pp._ahead is None
+
+        starter._start_ahead(a1)
+        early = pp._ahead[2].base
+        pp._ahead[3].provisioner.process.kill()            # it died before its notebook came
+        pp._ahead[3].provisioner.process.wait()
+        used, out = run_notebook(a1)
+        assert out.strip() and not early.exists()
+
+        starter._start_ahead(a1)
+        early = pp._ahead[2].base
+        pp.discard_ahead()
+        assert pp._ahead is None and not early.exists()
+    finally:
+        pp.discard_ahead()
