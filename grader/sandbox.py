@@ -35,6 +35,7 @@ import functools
 import os
 import resource
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -401,6 +402,10 @@ class Scratch:
     def close(self):
         self.kill_leftovers()
         for group in getattr(self, "_cgroups", []):
+            # every process of the notebook, whatever became of its parents: a kernel killed outright
+            # leaves the processes under its bubblewrap, whose uid change cleared their parent-death
+            # signal (seen: one kernel left behind in a class, once kernels were killed, not shut down)
+            _kill_group(group)
             for _ in range(20):                     # empty once every process in it has been reaped
                 try:
                     os.rmdir(group)
@@ -543,6 +548,28 @@ def _make_cgroups(name):
                 pass
         return []
     return [str(g) for g in made]
+
+
+def _kill_group(group):
+    """SIGKILL every process in a control group (cgroup.kill where the kernel has it), until none is left."""
+    kill = os.path.join(group, "cgroup.kill")
+    for _ in range(50):
+        try:
+            if os.path.exists(kill):
+                with open(kill, "w") as f:
+                    f.write("1")
+            with open(os.path.join(group, "cgroup.procs")) as f:
+                pids = [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            return
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
 
 
 def _limit(cgroups=()):
