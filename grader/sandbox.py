@@ -494,7 +494,22 @@ def sweep_stale_scratch():
             _unmount(base / "own")
         shutil.rmtree(base, ignore_errors=True)
         removed += 1
+    _sweep_cgroups()
     return removed
+
+
+def _sweep_cgroups():
+    """Control groups of notebooks whose scratch folder is gone (its grader closed it, or was killed and
+    swept): whatever still runs in them is killed, and the groups are removed."""
+    root = Path("/sys/fs/cgroup")
+    for group in list(root.glob("dlcourse-dlc-*")) + list(root.glob("*/dlcourse-dlc-*")):
+        if (Path(tempfile.gettempdir()) / group.name[len("dlcourse-"):]).exists():
+            continue                                   # a notebook being graded now
+        _kill_group(str(group))
+        try:
+            group.rmdir()
+        except OSError:
+            pass
 
 
 def sweep_shared_folders(folders=("/tmp", "/var/tmp", "/dev/shm")):

@@ -6,6 +6,7 @@ namespaces). The attacks through real grading are in test_adversarial.py.
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -226,6 +227,32 @@ def test_the_scratch_of_a_killed_grader_is_swept_by_the_next_run():
         assert mine.base.exists()                               # this (live) process's own
     finally:
         mine.close()
+
+
+def test_processes_left_in_a_finished_notebooks_control_group_are_killed_by_the_next_run():
+    """A kernel whose bubblewrap was killed outright (its uid change cleared the parent-death signal of
+    what runs under it) can outlive its scratch folder; Scratch.close() kills its control group, and the
+    next `grade` sweeps any group whose notebook is gone, leaving a live notebook's alone."""
+    live = sandbox.Scratch()
+    groups = live.cgroups()
+    if not groups:
+        pytest.skip("this machine's control groups cannot be written")
+    dead = sandbox.Scratch()
+    dead_groups = dead.cgroups()
+    procs = [subprocess.Popen(["sleep", "60"], preexec_fn=lambda g=g: sandbox._limit(g)) for g in (groups, dead_groups)]
+    try:
+        if dead.mounted:
+            sandbox._unmount(dead.own)
+        shutil.rmtree(dead.base)                        # its grader removed the folder, not the processes
+        sandbox.sweep_stale_scratch()
+        assert procs[1].wait(timeout=5) == -9 and not any(os.path.exists(g) for g in dead_groups)
+        assert procs[0].poll() is None and all(os.path.exists(g) for g in groups)      # a live notebook's
+        live.close()
+        assert procs[0].wait(timeout=5) == -9 and not any(os.path.exists(g) for g in groups)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
 
 
 def test_two_grading_runs_at_once_never_share_a_sandbox_uid():
