@@ -809,13 +809,7 @@ _MISSING = object()
 def _direct_aliases(trees, aliases):
     """The aliases that stand for a module or an object of one as it is (m = copy._deepcopy_dispatch,
     an element taken out of a container of them, a loop over one), not a container that holds one."""
-    direct = set()
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                direct |= {(a.asname or a.name).split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                direct |= {a.asname or a.name for a in node.names if a.name != "*"}
+    direct = _imported_names(trees)
     while True:
         before = len(direct)
         for tree in trees:
@@ -892,17 +886,23 @@ def _passes_on(expr, aliases):
     return any(isinstance(n, ast.Name) and n.id in aliases and id(n) not in bases for n in ast.walk(expr))
 
 
+def _imported_names(trees):
+    """The names the notebook's imports bind."""
+    names = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names |= {a.asname or a.name for a in node.names if a.name != "*"}
+    return names
+
+
 def _module_aliases(trees, modules=frozenset()):
     """Every name that may stand for an imported module or something taken from one: the names
     imports bind, and (to a fixed point, in any scope) names assigned from those as they are."""
     trees = list(trees)
-    aliases = set()
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                aliases |= {(a.asname or a.name).split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                aliases |= {a.asname or a.name for a in node.names if a.name != "*"}
+    aliases = _imported_names(trees)
     while True:
         before = len(aliases)
         for tree in trees:
