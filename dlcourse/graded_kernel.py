@@ -43,7 +43,9 @@ def _install():
     code = endings + (".pth", ".zip", ".egg", ".whl")
     realpath, isdir, isfile, exists, join = (os.path.realpath, os.path.isdir, os.path.isfile, os.path.exists,
                                              os.path.join)
-    busy = []               # the hook's own file-system calls raise events too
+    from _thread import get_ident
+    busy = set()            # threads inside the hook: its own file-system calls raise events too (per thread,
+                            # or one thread's check would let another's import through meanwhile)
 
     def trusted(path):
         if path in known:
@@ -70,9 +72,10 @@ def _install():
         raise ImportError(f"{what}: while a notebook is graded, code is only read from where it was installed")
 
     def hook(event, args):
-        if busy or event not in ("open", "import"):
+        me = get_ident()
+        if me in busy or event not in ("open", "import"):
             return
-        busy.append(1)
+        busy.add(me)
         try:
             if event == "open":
                 # every read of a file by the name of code: io.open_code (imports, runpy, %run) gives the
@@ -103,7 +106,7 @@ def _install():
                     if isinstance(folder, str) and not trusted(folder) and found_in(folder, last):
                         refuse(f"importing {module} from {folder}")
         finally:
-            busy.pop()
+            busy.discard(me)
 
     sys.addaudithook(hook)
 
