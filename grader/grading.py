@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 
 from .assignments import ASSIGNMENTS, schedule
 from . import sandbox, workers
+from .checks._core import REWRITES
 from .course import ROOT, generate, nbgrader
 from .intake import Submission, collect  # noqa: F401  (Submission: for callers that build one)
 from .preprocessors import LINES_CUT, STOPPED, TRUNCATED, WHY
@@ -295,7 +296,7 @@ def _trust_notes(nb):
         for out in cell.get("outputs", []):
             text = out.get("text", "") if out.get("output_type") == "stream" else \
                 out.get("evalue", "") if out.get("output_type") == "error" else ""
-            found = re.search(r"rewrites code or names while it runs \((.{1,300}?)\), so what", text)
+            found = re.search(re.escape(REWRITES) + r" \((.{1,300}?)\), so what", text)
             if found and rewrites is None:
                 rewrites = found.group(1)
             if out.get("output_type") == "error" and GUARD_REFUSAL in text:

@@ -99,6 +99,10 @@ AUTODIFF = (("dlcourse.gradcheck.numerical_gradient", "dlcourse.gradcheck.check_
             "differences earn no points for it")
 
 
+#: How a report says that the notebook's code reaches the recording (grader.grading finds it by these words).
+REWRITES = "rewrites code or names while it runs"
+
+
 class StudentError(Exception):
     """The student's function raised, warned, or returned something unusable."""
 
@@ -192,13 +196,14 @@ class Session:
         self.last = {}              # the record of the latest call (its warning, stderr, "mutated")
         self._uses = {}
 
-    def uses(self, dotted):
-        """True if the student's graded functions (as submitted) use the library object `dotted`."""
+    def uses(self, *dotted):
+        """The library objects among `dotted` that the student's graded functions (as submitted) use,
+        sorted ([] when none): one reading of the notebook for all of them."""
         if dotted not in self._uses:
-            found = False
+            found = []
             if self.cells:
                 from . import _static
-                found = bool(_static.library_use(self.before, [st.__name__ for st in self.students], (dotted,)))
+                found = _static.library_use(self.before, [st.__name__ for st in self.students], dotted)
             self._uses[dotted] = found
         return self._uses[dotted]
 
@@ -282,7 +287,7 @@ def _warned(res, session=None, probe=False):
     if said:
         raise StudentError(said)
     if probe and session is not None and not session.planning and session.cells:
-        silenced = [s for s in SILENCERS if session.uses(s)]
+        silenced = session.uses(*SILENCERS)
         if silenced:
             raise StudentError(f"silences warnings ({', '.join(silenced)}), so whether it overflows cannot be "
                                "seen: the docstring asks for a formula that does not overflow or warn, and then "
@@ -644,7 +649,7 @@ def run_check(assignment, grade_id, title, student_fn, cases, forbidden=None, no
         more = f" and {len(rewrites) - 1} more" if len(rewrites) > 1 else ""
         rule = (f", and the rule '{forbidden[2].split(',')[0]}' cannot be checked" if forbidden else "")
         report.outcomes.append(Outcome("trusted recording", sum(c.weight for c in cases), False,
-                                       f"your notebook rewrites code or names while it runs ({rewrites[0]}{more}), "
+                                       f"your notebook {REWRITES} ({rewrites[0]}{more}), "
                                        "so what the hidden tests record may not be what your code computes"
                                        f"{rule}: remove that code to earn these points"))
     else:

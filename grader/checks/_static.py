@@ -781,23 +781,32 @@ def _library_name(attr, paths):
     return None
 
 
-def _inert(path):
-    """Is the dotted path a number, a string or a built-in type of a module the grader has loaded
-    (np.inf, math.pi, np.float64)? Nothing of a module can be changed through it."""
+def _loaded(path):
+    """The object a dotted path names in the modules the grader has loaded (submodules included), or
+    _MISSING: read from their namespaces, nothing imported or run."""
     import sys
     import types
 
-    if not path or "." not in path:
-        return False
     module, _, rest = path.partition(".")
-    obj = sys.modules.get(module)
-    for part in rest.split(".") if obj is not None else ():
+    obj = sys.modules.get(module, _MISSING)
+    for part in rest.split(".") if rest and obj is not _MISSING else ():
         if isinstance(obj, types.ModuleType) and f"{obj.__name__}.{part}" in sys.modules:
             obj = sys.modules[f"{obj.__name__}.{part}"]
             continue
         obj = obj.__dict__.get(part, _MISSING) if hasattr(obj, "__dict__") else _MISSING
         if obj is _MISSING:
-            return False
+            break
+    return obj
+
+
+def _inert(path):
+    """Is the dotted path a number, a string or a built-in type of a module the grader has loaded
+    (np.inf, math.pi, np.float64)? Nothing of a module can be changed through it."""
+    if not path or "." not in path:
+        return False
+    obj = _loaded(path)
+    if obj is _MISSING:
+        return False
     if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
         return True
     return isinstance(obj, type) and not obj.__flags__ & (1 << 9)      # not a heap type: defined in C
@@ -814,19 +823,15 @@ def _direct_aliases(trees, aliases):
         before = len(direct)
         for tree in trees:
             for node in ast.walk(tree):
-                pairs = []
-                if isinstance(node, ast.Assign):
-                    pairs = [(t, node.value) for t in node.targets]
-                elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-                    pairs = [(node.target, node.value)]
-                elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                    if _holds(node.iter, aliases):      # its elements (not those of a call's result)
-                        direct |= set(_stores(node.target))
-                elif isinstance(node, (ast.With, ast.AsyncWith)):
-                    pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
-                for target, value in pairs:
-                    if isinstance(value, ast.Subscript) and _chain_only(value.value) and _root(value) in aliases \
-                            or _chain_only(value) and _root(value) in direct:
+                for target, value, loop in _bindings(node):
+                    if loop:                             # its elements (not those of a call's result)
+                        bound = _holds(value, aliases)
+                    elif isinstance(node, ast.AugAssign):   # arr += np.pi: still the notebook's own array
+                        bound = False
+                    else:
+                        bound = isinstance(value, ast.Subscript) and _chain_only(value.value) \
+                            and _root(value) in aliases or _chain_only(value) and _root(value) in direct
+                    if bound:
                         direct |= set(_stores(target))
         if len(direct) == before:
             return direct
@@ -867,15 +872,7 @@ def _escapes(trees, paths):
 
 def _table(path):
     """Is the dotted path a dict, list or set of a module the grader has loaded (copy._deepcopy_dispatch)?"""
-    import sys
-
-    module, _, rest = path.partition(".")
-    obj = sys.modules.get(module)
-    for part in rest.split(".") if obj is not None else ():
-        obj = getattr(obj, "__dict__", {}).get(part, _MISSING)
-        if obj is _MISSING:
-            return False
-    return isinstance(obj, (dict, list, set))
+    return isinstance(_loaded(path), (dict, list, set))
 
 
 def _passes_on(expr, aliases):
@@ -898,6 +895,20 @@ def _imported_names(trees):
     return names
 
 
+def _bindings(node):
+    """(target, value, loop) for each name binding an assignment-like node makes; loop: the target is bound
+    to the elements of value (a for loop or a comprehension), not to value itself."""
+    if isinstance(node, ast.Assign):
+        return [(t, node.value, False) for t in node.targets]
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+        return [(node.target, node.value, False)]
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return [(node.target, node.iter, True)]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [(i.optional_vars, i.context_expr, False) for i in node.items if i.optional_vars is not None]
+    return []
+
+
 def _module_aliases(trees, modules=frozenset()):
     """Every name that may stand for an imported module or something taken from one: the names
     imports bind, and (to a fixed point, in any scope) names assigned from those as they are."""
@@ -907,16 +918,7 @@ def _module_aliases(trees, modules=frozenset()):
         before = len(aliases)
         for tree in trees:
             for node in ast.walk(tree):
-                pairs = []
-                if isinstance(node, ast.Assign):
-                    pairs = [(t, node.value) for t in node.targets]
-                elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
-                    pairs = [(node.target, node.value)]
-                elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                    pairs = [(node.target, node.iter)]
-                elif isinstance(node, (ast.With, ast.AsyncWith)):
-                    pairs = [(i.optional_vars, i.context_expr) for i in node.items if i.optional_vars is not None]
-                for target, value in pairs:
+                for target, value, _ in _bindings(node):
                     if _holds(value, aliases, modules) or _passes_on(value, modules):
                         aliases |= set(_stores(target)) | ({target.id} if isinstance(target, ast.Name) else set())
         if len(aliases) == before:
