@@ -45,7 +45,8 @@ from tqdm.auto import tqdm
 from .assignments import ASSIGNMENTS, schedule
 from . import sandbox, workers
 from .checks._core import REWRITES
-from .course import ROOT, generate, nbgrader
+from .course import ROOT, NbgraderError, course_api, generate
+from .course import export as export_grades
 from .intake import Submission, collect  # noqa: F401  (Submission: for callers that build one)
 from .preprocessors import LINES_CUT, STOPPED, TRUNCATED, WHY
 
@@ -330,7 +331,7 @@ def prepare_course(course, timeout=None, assignments=None, due=None, notebook_ti
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
     os.chmod(course, 0o700)
-    config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    base = config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
     if timeout is not None:
         config += f"\n# Set by `python -m grader grade --timeout`.\nc.Execute.timeout = {int(timeout)}\n"
     if notebook_timeout is not None:
@@ -346,7 +347,8 @@ def prepare_course(course, timeout=None, assignments=None, due=None, notebook_ti
     for a in sorted(set(p.name for p in (course / "solutions").glob("*")) - set(wanted)):
         shutil.rmtree(course / "solutions" / a)               # only what is graded now is in the folder
     for a in wanted:
-        digest = _digest(config + (ROOT / "solutions" / a / f"{a}.ipynb").read_text(encoding="utf-8"))
+        # time limits do not change what generation writes: a course graded with other limits keeps it
+        digest = _digest(base + (ROOT / "solutions" / a / f"{a}.ipynb").read_text(encoding="utf-8"))
         release = course / "assignments" / a / f"{a}.ipynb"
         if generated.get(a) == digest and release.is_file() and (course / "solutions" / a).is_dir():
             continue
@@ -511,26 +513,15 @@ def _duration(seconds):
 
 def regenerate_feedback(course, pairs, report):
     """Feedback pages from the course's gradebook (hand grades included), in this process."""
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
     if not pairs:
         return
     course = Path(course).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
-    here = os.getcwd()
-    os.chdir(course)
-    try:
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
+    with course_api(course) as api:
         for student, assignment in sorted(pairs):
             result = api.generate_feedback(assignment, student, force=True)
             if not result.get("success"):
                 report.problems.append(f"{student}/{assignment}: feedback failed; see `nbgrader "
                                        f"generate_feedback {assignment} --student {student}` in {course}")
-    finally:
-        os.chdir(here)
 
 
 def grade(source, course, force=False, progress=True, timeout=None, jobs=None, assignment=None,
@@ -601,7 +592,7 @@ def _grade(source, course, report, start, force, progress, timeout, notebook_tim
     graded = set(report.graded)
     report.late = late_lines([(s, {a: r for a, r in scores.items() if (s, a) in graded})
                               for s, scores in class_rows(course)])
-    export(course)
+    export(course, report)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -611,9 +602,13 @@ def _grader_failed(exc):
     return f"the grader failed ({type(exc).__name__}: {first}); please report it"
 
 
-def export(course):
-    """grades.csv (nbgrader export, with grader.export's columns), tests.csv and summary.html."""
-    nbgrader("export", "--to", "grades.csv", root=course, check=False)
+def export(course, report):
+    """grades.csv (nbgrader export, with grader.export's columns), tests.csv and summary.html.
+    An export that fails costs grades.csv alone, and is a problem in the report."""
+    try:
+        export_grades(course)
+    except NbgraderError as exc:
+        report.problems.append(f"grades.csv was not written: {exc}")
     write_test_table(course)
     from .summary import build
 
@@ -742,7 +737,7 @@ def refresh(course):
     pairs = [(p.parent.parent.name, p.parent.name) for p in sorted((course / "autograded").glob("*/*/*.ipynb"))
              if p.parent.name in ASSIGNMENTS and p.stem == p.parent.name]
     regenerate_feedback(course, pairs, report)
-    export(course)
+    export(course, report)
     report.graded = pairs
     report.action = "feedback rebuilt for"
     report.seconds = time.perf_counter() - start
