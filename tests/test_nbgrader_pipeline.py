@@ -1,6 +1,7 @@
 """nbgrader end to end, with its real commands and gradebook: the committed student
 versions are exactly what generate_assignment makes; autograding a solution gives
 full marks, autograding an untouched student version gives zero."""
+import csv
 import filecmp
 import json
 import re
@@ -12,7 +13,7 @@ from nbgrader.api import Gradebook
 
 from grader.assignments import ASSIGNMENTS
 from grader.grading import grade, grading_notes
-from grader.course import ROOT, generate, nbgrader
+from grader.course import ROOT, nbgrader
 
 pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make test`, not `make check`
 
@@ -21,12 +22,13 @@ ASSIGNMENT_IDS = [a for a in ASSIGNMENTS if (ROOT / "solutions" / a).is_dir()]
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A fresh course folder: the config and solutions, nothing else; every assignment generated."""
+    """A fresh course folder: the config and solutions, nothing else; every assignment generated
+    by nbgrader's own command, `nbgrader generate_assignment`."""
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copytree(ROOT / "solutions", root / "solutions")
     for a in ASSIGNMENT_IDS:
-        generate(a, root=root)
+        nbgrader("generate_assignment", a, root=root)
     return root
 
 
@@ -41,27 +43,42 @@ def test_committed_release_equals_a_fresh_generation(course, assignment):
                         "regenerate it with `make assignments` and commit the result")
 
 
-def submit(course, student, assignment, notebook_path):
-    dest = course / "submitted" / student / assignment
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(notebook_path, dest / f"{assignment}.ipynb")
+@pytest.fixture(scope="module")
+def plain(course):
+    """nbgrader's own commands, as the README gives them for grading without `python -m grader`:
+    the solution and the untouched student version of every assignment submitted,
+    `nbgrader autograde <assignment> --create` (both students at once), `nbgrader export`."""
+    for a in ASSIGNMENT_IDS:
+        for student, path in (("solution", course / "solutions" / a / f"{a}.ipynb"),
+                              ("blank", ROOT / "assignments" / a / f"{a}.ipynb")):
+            dest = course / "submitted" / student / a
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, dest / f"{a}.ipynb")
+        nbgrader("autograde", a, "--create", "--force", root=course)
+    nbgrader("export", root=course)
+    with open(course / "grades.csv", newline="", encoding="utf-8") as f:
+        exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+    return course, exported
 
 
-def autograde(course, assignment, student):
-    nbgrader("db", "student", "add", student, root=course)
-    nbgrader("autograde", assignment, "--student", student, "--force", root=course)
+def _code_score(course, assignment, student):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         sub = gb.find_submission(assignment, student)
         return sub.code_score, sub.max_code_score
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
-def test_solution_gets_full_marks(course, assignment):
-    submit(course, "solution", assignment, course / "solutions" / assignment / f"{assignment}.ipynb")
-    score, max_score = autograde(course, assignment, "solution")
+def test_solution_gets_full_marks(plain, assignment):
+    course, exported = plain
+    score, max_score = _code_score(course, assignment, "solution")
     expected = sum(p for gid, p in ASSIGNMENTS[assignment].items() if gid.startswith("test_"))
     assert max_score == expected
     assert score == max_score
+    # `nbgrader export` writes the course's grades.csv (grader.export, named in nbgrader_config.py)
+    row = exported["solution", assignment]
+    assert row["status"] == "graded" and float(row["raw_score"]) == score
+    assert float(row["hand_grading_pending"]) == sum(p for g, p in ASSIGNMENTS[assignment].items()
+                                                     if g.startswith("answer_"))
     # The grader's output cap leaves an ordinary notebook alone: figures and text intact.
     graded = course / "autograded" / "solution" / assignment / f"{assignment}.ipynb"
     assert grading_notes(graded) == []
@@ -70,10 +87,11 @@ def test_solution_gets_full_marks(course, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
-def test_untouched_student_version_gets_zero(course, assignment):
-    submit(course, "blank", assignment, ROOT / "assignments" / assignment / f"{assignment}.ipynb")
-    score, max_score = autograde(course, assignment, "blank")
+def test_untouched_student_version_gets_zero(plain, assignment):
+    course, exported = plain
+    score, max_score = _code_score(course, assignment, "blank")
     assert max_score > 0 and score == 0
+    assert exported["blank", assignment]["status"] == "graded"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
