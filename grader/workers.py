@@ -18,9 +18,12 @@ the course. The parent alone writes the course's gradebook (`merge`): the same f
 nbgrader's own autograde sets, with a manual grade given before kept and flagged for review,
 as nbgrader does.
 
-Workers are plain `python -m grader.workers` processes (no multiprocessing: nothing of the
-parent's state, and it works whatever started the parent), each fed one task at a time by a
-thread of the parent over a pipe, so the fastest take the most. A worker that dies (student
+Workers are forked from multiprocessing's fork server (`_context`): a process started once per
+grading process, with nothing of the parent's state, that has imported nbgrader (~2 s of CPU,
+half of it jsonschema building a grammar) and forks a worker from there in milliseconds; a class
+graded again, or a worker replaced, does not pay for the imports again. Each worker takes the
+parent's environment as it is when the worker starts (the sandbox settings live there), and is
+fed one task at a time by a thread of the parent over a pipe, so the fastest take the most. A worker that dies (student
 code cannot make it: that runs in a sandboxed kernel, another process) costs only the
 submission it held, which a fresh worker grades once more; if it dies again, the submission
 is reported as not graded. Each worker's log is <course>/.workers/w<N>.log while it runs.
@@ -172,36 +175,52 @@ def merge(gb, student, assignment, out):
     gb.db.commit()
 
 
+#: What the fork server imports once, before it forks any worker: nbgrader and what it loads
+#: (nbconvert, SQLAlchemy, jsonschema...). Not NumPy: its BLAS reads its thread count when loaded,
+#: and each worker sets that (`threads`) for itself.
+PRELOAD = ["nbgrader.apps.api", "nbgrader.api", "grader.workers"]
+
+
+def _context():
+    """multiprocessing's fork server where the platform has one (Linux, macOS), else spawn."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
 class Worker:
-    """One worker process (`python -m grader.workers FOLDER N BASE_UID`), spoken to in JSON lines."""
+    """One worker process, spoken to in JSON messages over a pipe."""
 
     def __init__(self, folder, n, uid, threads=1):
-        self.log = open(Path(folder).parent / f"w{n}.log", "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(name, str(threads))      # the sandbox passes these on to the kernels
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.workers", str(folder), str(uid)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env,
-                                     cwd=str(folder))
+        context = _context()
+        self.conn, theirs = context.Pipe()
+        self.proc = context.Process(target=main, args=(str(folder), uid, env, str(Path(folder).parent / f"w{n}.log"),
+                                                       theirs), name=f"grading worker {n}")
+        self.proc.start()
+        theirs.close()                                 # so that a worker's death is the end of the pipe here
 
     def ask(self, task):
         """The result for one task, or None if the worker died on it."""
         try:
-            self.proc.stdin.write((json.dumps(task) + "\n").encode())
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
-        except (BrokenPipeError, OSError):
+            self.conn.send_bytes(json.dumps(task).encode())
+            return json.loads(self.conn.recv_bytes())
+        except (EOFError, OSError):
             return None
-        return json.loads(line) if line else None
 
     def close(self):
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=60)
-        except Exception:
+        self.conn.close()                              # the worker's loop ends at the end of the pipe
+        self.proc.join(timeout=60)
+        if self.proc.is_alive():
             self.proc.kill()
-        self.log.close()
+            self.proc.join()
 
 
 def run(course, jobs, tasks, on_done):
@@ -267,28 +286,34 @@ def run(course, jobs, tasks, on_done):
     shutil.rmtree(course / ".workers", ignore_errors=True)
 
 
-def main(folder, uid):
-    """A worker's loop: a task per line on stdin, a result per line on the original stdout."""
+def main(folder, uid, env, log, conn):
+    """A worker's loop: a task per message on `conn`, its result back. Runs in the new process,
+    with the parent's environment `env`; anything printed goes to the file `log`."""
     global _broken
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)                      # anything else printed goes to the worker's log, not the pipe
+    os.environ.clear()
+    os.environ.update(env)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
     try:
         _start(folder, int(uid))
+        from . import sandbox
+
+        print(f"grading worker {os.getpid()}: sandbox {sandbox.isolation()} as uid {sandbox.SANDBOX_UID}", flush=True)
     except Exception as exc:           # said for every submission it is given
         _broken = f"{type(exc).__name__}: {exc}"
-    for line in sys.stdin:
-        task = json.loads(line)
+    while True:
+        try:
+            task = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            break
         try:
             result = _autograde(task["course"], task["student"], task["assignment"], task.get("next"))
         except Exception as exc:       # a grader bug: this submission only
             result = {"success": False, "log": "", "error": f"{type(exc).__name__}: {exc}"}
-        out.write(json.dumps(result, default=str) + "\n")
-        out.flush()
+        conn.send_bytes(json.dumps(result, default=str).encode())
     if _api is not None:
         from .preprocessors import discard_ahead
 
         discard_ahead()                # a kernel started ahead for a task that never came
-
-
-if __name__ == "__main__":
-    main(*sys.argv[1:3])

@@ -559,3 +559,50 @@ def test_a_kernel_started_ahead_serves_only_its_assignment_and_is_never_left_beh
         assert pp._ahead is None and not early.exists()
     finally:
         pp.discard_ahead()
+
+
+def test_grading_workers_take_the_graders_settings_as_they_are_when_each_starts(tmp_path, monkeypatch):
+    """Workers are forked from a fork server started once per grading process, not from the
+    process itself: each must still run with the grader's environment of the moment it starts (the
+    sandbox mode lives there), not with the one the fork server happened to start with."""
+    from grader import workers
+    from grader.grading import prepare_course
+
+    course = prepare_course(tmp_path / "course", assignments={"a1-mle-losses"})
+    folder = workers.prepare(course, 1)[0]
+    seen = []
+    for chosen in ("bwrap" if sandbox.isolation() == "bwrap" else "uid", "none"):
+        monkeypatch.setenv("DLCOURSE_SANDBOX", chosen)
+        worker = workers.Worker(folder, 0, sandbox.SANDBOX_UID + 7)
+        worker.close()
+        seen.append((folder.parent / "w0.log").read_text().splitlines()[-1])
+    assert seen[0].endswith(f"sandbox {'bwrap' if sandbox.isolation() == 'bwrap' else 'uid'} as uid "
+                            f"{sandbox.SANDBOX_UID + 7}"), seen
+    assert seen[1].endswith(f"sandbox none as uid {sandbox.SANDBOX_UID + 7}"), seen
+
+
+def test_the_fork_server_that_starts_grading_workers_is_out_of_reach(mode):
+    """multiprocessing's fork server forks whatever a client that connects to its socket asks for
+    (Python 3.11 does not authenticate clients). Its socket lies in a folder only the grader's user
+    may enter: sandboxed code can neither connect to it nor see it."""
+    from multiprocessing import forkserver
+
+    from grader import workers
+
+    context = workers._context()
+    p = context.Process(target=os.getpid)
+    p.start()
+    p.join()
+    address = forkserver._forkserver._forkserver_address
+    assert address and os.path.exists(address) and (os.stat(os.path.dirname(address)).st_mode & 0o077) == 0
+    proc = run(mode, f"""
+        import socket
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect({address!r})
+            print("CONNECTED")
+        except OSError as exc:
+            print("refused:", type(exc).__name__)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "CONNECTED" not in proc.stdout and "refused:" in proc.stdout, proc.stdout
