@@ -1,6 +1,8 @@
-"""nbgrader end to end, with its real commands and gradebook: the committed student
-versions are exactly what generate_assignment makes; autograding a solution gives
-full marks, autograding an untouched student version gives zero."""
+"""nbgrader end to end, with its real gradebook: the committed student versions are exactly
+what generation makes; autograding a solution gives full marks, autograding an untouched
+student version gives zero, and the corpus of wrong submissions exactly its expected points.
+Every assignment goes through `python -m grader grade` (one class: the corpus, the solutions
+and the blank versions); one through nbgrader's own commands as well."""
 import csv
 import filecmp
 import json
@@ -20,21 +22,10 @@ pytestmark = pytest.mark.slow        # grades classes or runs notebooks: `make t
 ASSIGNMENT_IDS = [a for a in ASSIGNMENTS if (ROOT / "solutions" / a).is_dir()]
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A fresh course folder: the config and solutions, nothing else; every assignment generated
-    by nbgrader's own command, `nbgrader generate_assignment`."""
-    root = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    for a in ASSIGNMENT_IDS:
-        nbgrader("generate_assignment", a, root=root)
-    return root
+A1 = "a1-mle-losses"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
-def test_committed_release_equals_a_fresh_generation(course, assignment):
-    fresh = course / "assignments" / assignment
+def _same_release(fresh, assignment):
     committed = ROOT / "assignments" / assignment
     cmp = filecmp.dircmp(fresh, committed)
     differ = cmp.left_only + cmp.right_only + [f for f in cmp.common_files
@@ -43,18 +34,30 @@ def test_committed_release_equals_a_fresh_generation(course, assignment):
                         "regenerate it with `make assignments` and commit the result")
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_committed_release_equals_a_fresh_generation(graded_corpus, assignment):
+    """The course folder `grade` made generated every assignment from the solutions, as
+    `make assignments` does (nbgrader's GenerateAssignment, grader.course.generate)."""
+    _, course = graded_corpus
+    _same_release(course / "assignments" / assignment, assignment)
+
+
 @pytest.fixture(scope="module")
-def plain(course):
-    """nbgrader's own commands, as the README gives them for grading without `python -m grader`:
-    the solution and the untouched student version of every assignment submitted,
-    `nbgrader autograde <assignment> --create` (both students at once), `nbgrader export`."""
-    for a in ASSIGNMENT_IDS:
-        for student, path in (("solution", course / "solutions" / a / f"{a}.ipynb"),
-                              ("blank", ROOT / "assignments" / a / f"{a}.ipynb")):
-            dest = course / "submitted" / student / a
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, dest / f"{a}.ipynb")
-        nbgrader("autograde", a, "--create", "--force", root=course)
+def plain(tmp_path_factory):
+    """nbgrader's own commands, as the README gives them for grading without `python -m grader`,
+    in a fresh course folder (the config and solutions): `nbgrader generate_assignment`, the
+    solution and the untouched student version submitted, `nbgrader autograde --create` (both at
+    once), `nbgrader export`. One assignment: every assignment is graded the same way, by the same
+    nbgrader app, in `graded_corpus`. Returns (course folder, grades.csv rows by (student, assignment))."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    nbgrader("generate_assignment", A1, root=course)
+    for student, path in (("solution", course / "solutions" / A1 / f"{A1}.ipynb"),
+                          ("blank", ROOT / "assignments" / A1 / f"{A1}.ipynb")):
+        (course / "submitted" / student / A1).mkdir(parents=True)
+        shutil.copy(path, course / "submitted" / student / A1 / f"{A1}.ipynb")
+    nbgrader("autograde", A1, "--create", "--force", root=course)
     nbgrader("export", root=course)
     with open(course / "grades.csv", newline="", encoding="utf-8") as f:
         exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
@@ -67,18 +70,26 @@ def _code_score(course, assignment, student):
         return sub.code_score, sub.max_code_score
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
-def test_solution_gets_full_marks(plain, assignment):
+def test_nbgrader_own_commands_generate_grade_and_export(plain):
     course, exported = plain
+    _same_release(course / "assignments" / A1, A1)
+    autograded = sum(p for gid, p in ASSIGNMENTS[A1].items() if gid.startswith("test_"))
+    assert _code_score(course, A1, "solution") == (autograded, autograded)
+    assert _code_score(course, A1, "blank") == (0, autograded)
+    # `nbgrader export` writes the course's grades.csv (grader.export, named in nbgrader_config.py)
+    row = exported["solution", A1]
+    assert row["status"] == "graded" and float(row["raw_score"]) == autograded
+    assert float(row["hand_grading_pending"]) == sum(p for g, p in ASSIGNMENTS[A1].items() if g.startswith("answer_"))
+    assert exported["blank", A1]["status"] == "graded" and float(exported["blank", A1]["raw_score"]) == 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_solution_gets_full_marks(graded_corpus, assignment):
+    _, course = graded_corpus
     score, max_score = _code_score(course, assignment, "solution")
     expected = sum(p for gid, p in ASSIGNMENTS[assignment].items() if gid.startswith("test_"))
     assert max_score == expected
     assert score == max_score
-    # `nbgrader export` writes the course's grades.csv (grader.export, named in nbgrader_config.py)
-    row = exported["solution", assignment]
-    assert row["status"] == "graded" and float(row["raw_score"]) == score
-    assert float(row["hand_grading_pending"]) == sum(p for g, p in ASSIGNMENTS[assignment].items()
-                                                     if g.startswith("answer_"))
     # The grader's output cap leaves an ordinary notebook alone: figures and text intact.
     graded = course / "autograded" / "solution" / assignment / f"{assignment}.ipynb"
     assert grading_notes(graded) == []
@@ -87,11 +98,10 @@ def test_solution_gets_full_marks(plain, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
-def test_untouched_student_version_gets_zero(plain, assignment):
-    course, exported = plain
+def test_untouched_student_version_gets_zero(graded_corpus, assignment):
+    _, course = graded_corpus
     score, max_score = _code_score(course, assignment, "blank")
     assert max_score > 0 and score == 0
-    assert exported["blank", assignment]["status"] == "graded"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
@@ -115,16 +125,21 @@ CORPUS = ROOT / "tests" / "files" / "submissions"
 
 @pytest.fixture(scope="module")
 def graded_corpus(tmp_path_factory):
-    """Every realistic wrong submission, graded as one class by `python -m grader grade` (nbgrader's
-    Autograde and GenerateFeedback apps in parallel workers). Returns (expected, course folder)."""
+    """Every realistic wrong submission, and each assignment's solution ("solution") and untouched
+    student version ("blank"), graded as one class by `python -m grader grade` (nbgrader's
+    Autograde and GenerateFeedback apps in parallel workers), in a course folder it generates.
+    Returns (expected for the corpus, course folder)."""
     expected = json.loads((CORPUS / "expected.json").read_text())
     base = tmp_path_factory.mktemp("corpus")
-    for key in expected:
-        student, assignment = key.split("/")
+    sources = {tuple(key.split("/")): CORPUS / "{}_{}.ipynb".format(*key.split("/")) for key in expected}
+    for a in ASSIGNMENT_IDS:
+        sources["solution", a] = ROOT / "solutions" / a / f"{a}.ipynb"
+        sources["blank", a] = ROOT / "assignments" / a / f"{a}.ipynb"
+    for (student, assignment), src in sources.items():
         (base / "class" / student / assignment).mkdir(parents=True)
-        shutil.copy(CORPUS / f"{student}_{assignment}.ipynb", base / "class" / student / assignment / f"{assignment}.ipynb")
+        shutil.copy(src, base / "class" / student / assignment / f"{assignment}.ipynb")
     report = grade(base / "class", base / "course", progress=False)
-    assert not report.failed and len(report.graded) == len(expected), report.problems
+    assert not report.failed and len(report.graded) == len(sources), report.problems
     return expected, base / "course"
 
 
