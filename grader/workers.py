@@ -23,10 +23,10 @@ grading process, with nothing of the parent's state, that has imported nbgrader 
 half of it jsonschema building a grammar) and forks a worker from there in milliseconds; a class
 graded again, or a worker replaced, does not pay for the imports again. Each worker takes the
 parent's environment as it is when the worker starts (the sandbox settings live there), and is
-fed one task at a time by a thread of the parent over a pipe, so the fastest take the most. A worker that dies (student
-code cannot make it: that runs in a sandboxed kernel, another process) costs only the
-submission it held, which a fresh worker grades once more; if it dies again, the submission
-is reported as not graded. Each worker's log is <course>/.workers/w<N>.log while it runs.
+fed one task at a time by a thread of the parent over a pipe, so the fastest take the most. A
+worker that dies (student code cannot make it: that runs in a sandboxed kernel, another
+process) costs only the submission it held, which a fresh worker grades once more; if it dies
+again, the submission is reported as not graded. Each worker's log is <course>/.workers/w<N>.log while it runs.
 """
 import json
 import os
@@ -34,7 +34,6 @@ import queue
 import resource
 import shutil
 import sqlite3
-import subprocess
 import sys
 import threading
 import time

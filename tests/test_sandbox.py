@@ -606,3 +606,54 @@ def test_the_fork_server_that_starts_grading_workers_is_out_of_reach(mode):
     """)
     assert proc.returncode == 0, proc.stderr
     assert "CONNECTED" not in proc.stdout and "refused:" in proc.stdout, proc.stdout
+
+
+def test_a_grading_worker_that_dies_is_replaced_and_its_notebook_graded_again(tmp_path):
+    """A worker killed mid-notebook (no student code can do it: that runs in the sandbox) costs
+    nothing: a fresh worker, forked like the first, grades that notebook once more."""
+    import re
+    import signal
+    import threading
+
+    import nbformat
+
+    from grader.grading import grade, grade_table
+
+    a1 = "a1-mle-losses"
+    folder = tmp_path / "export"
+    folder.mkdir()
+    slow = nbformat.read(ROOT / "solutions" / a1 / f"{a1}.ipynb", as_version=4)
+    slow.cells.insert(3, nbformat.v4.new_code_cell("import time\ntime.sleep(3)"))
+    nbformat.write(slow, folder / f"bo_{a1}.ipynb")
+    course = tmp_path / "course"
+    reports = []
+    grading = threading.Thread(target=lambda: reports.append(grade(folder, course, progress=False, jobs=1)))
+    grading.start()
+    log, started = course / ".workers" / "w0.log", course / ".workers" / "w0" / "autograded" / "bo" / a1
+    deadline = time.time() + 120
+    while not (started.is_dir() and log.is_file() and "grading worker" in log.read_text()) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)                                      # bo's notebook is running (in its sleep)
+    first = int(re.search(r"grading worker (\d+):", log.read_text()).group(1))
+    os.kill(first, signal.SIGKILL)
+    while time.time() < deadline:                     # a fresh worker starts in its place
+        pids = [int(p) for p in re.findall(r"grading worker (\d+):", log.read_text())] if log.is_file() else []
+        if len(pids) > 1:
+            break
+        time.sleep(0.1)
+    assert len(pids) == 2 and pids[1] != first, pids
+    grading.join(timeout=300)
+    (report,) = reports
+    assert ("bo", a1) in report.graded and not report.failed, report.problems
+    assert dict(grade_table(course))["bo"][a1][0] == 19.0
+    # the dead worker's kernel did not outlive it (bubblewrap's --die-with-parent, or the uid's clean-up)
+    claimed = {str(sandbox.SANDBOX_UID + sandbox.UID_STRIDE * k) for k in range(1, sandbox.MAX_CLAIMS + 1)}
+    left = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(l.split(":", 1) for l in status.read_text().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if fields.get("Uid", " ").split()[0] in claimed and fields.get("State", "Z").split()[0] != "Z":
+            left.append(status.parent.name)
+    assert not left, left
