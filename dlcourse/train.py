@@ -9,7 +9,9 @@ with params and grads dicts of arrays under the same keys (y may be None for an
 autoencoder). Optimizer steps follow ``step(params, grad_fn, state, **hyper)
 -> (params, state)``, the interface of the course's optimizers.
 """
+import contextlib
 import warnings
+from pathlib import Path
 
 import numpy as np
 from scipy.linalg import blas
@@ -45,7 +47,7 @@ def lbfgs(fun, params, X, y=None, maxiter=400, progress=True, desc="L-BFGS", max
         return cost, flatten_like(grads, spec, work)
 
     history = []
-    with tqdm(total=maxiter, desc=desc, disable=not progress, leave=False) as bar:
+    with tqdm(total=maxiter, desc=desc, disable=not progress, leave=False) as bar, scipy_blas_on_one_thread():
         def record(cost):
             history.append(float(cost))
             bar.update(1)
@@ -65,6 +67,39 @@ def lbfgs(fun, params, X, y=None, maxiter=400, progress=True, desc="L-BFGS", max
     if not np.all(np.isfinite(theta)):
         raise FloatingPointError("L-BFGS produced non-finite parameters; check the cost function")
     return {k: v.copy() for k, v in unflatten(theta, spec).items()}, history
+
+
+@contextlib.contextmanager
+def scipy_blas_on_one_thread():
+    """SciPy's own BLAS on one thread while the block runs; NumPy's as it was.
+
+    SciPy's wheels ship an OpenBLAS of their own beside NumPy's, each with its own threads. The
+    optimizer's vector work (axpy over every parameter here; L-BFGS-B's Fortran) calls SciPy's; its
+    threads then keep spinning for more work while the cost's matrix products run on NumPy's, and
+    the two pools fight for the cores. Measured on 2 cores: the sparse autoencoder's cost took
+    124-158 ms an evaluation inside L-BFGS, 80 ms alone; with this, 82-89 ms inside. Vector work
+    is bound by memory and gains nothing from threads. Where NumPy and SciPy share one BLAS, or
+    threadpoolctl cannot see it, nothing changes."""
+    try:
+        import scipy
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+    except Exception:                     # threadpoolctl cannot read this platform's libraries
+        yield
+        return
+
+    def owned(package, path):
+        here, path = Path(package.__file__).parent, Path(path)
+        return here in path.parents or path.parent.name == here.name + ".libs"
+
+    scipys = [i["filepath"] for i in controller.info() if i["user_api"] == "blas"
+              and owned(scipy, i["filepath"]) and not owned(np, i["filepath"])]
+    if not scipys:
+        yield
+        return
+    with controller.select(filepath=scipys).limit(limits=1):
+        yield
 
 
 def two_loop_lbfgs(fg, x0, maxiter=400, maxcor=10, gtol=1e-5, ftol=2.2e-9, callback=None,

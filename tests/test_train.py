@@ -179,3 +179,39 @@ def test_lbfgs_runs_a_float32_problem_in_float32(rng):
                           y.astype(np.float32), maxiter=100, progress=False)
     assert seen == {np.dtype(np.float32)} and p["w"].dtype == np.float64
     np.testing.assert_allclose(np.r_[p["w"], p["b"]], exact, atol=1e-4)
+
+
+def test_lbfgs_runs_scipys_blas_on_one_thread_and_leaves_numpys_alone(rng):
+    """SciPy's own BLAS (its wheels ship one beside NumPy's) runs on one thread while L-BFGS works,
+    so its idle threads do not take the cores from NumPy's matrix products; afterwards, as before."""
+    import pytest
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def threads():
+        out = {}
+        for i in threadpool_info():
+            if i["user_api"] == "blas":
+                kind = "scipy" if "scipy.libs" in i["filepath"] or "/scipy/" in i["filepath"] else "numpy"
+                out[kind] = i["num_threads"]
+        return out
+
+    if len({i["filepath"] for i in threadpool_info() if i["user_api"] == "blas"}) < 2:
+        pytest.skip("NumPy and SciPy share one BLAS here: nothing to keep apart")
+    X, y, exact = problem(rng)
+    seen = []
+
+    def cost(params, X, y):
+        seen.append(threads())
+        return least_squares(params, X, y)
+
+    for method in ("two-loop", "scipy"):
+        with threadpool_limits(2):
+            before = threads()
+            assert before == {"numpy": 2, "scipy": 2}, before
+            p, _ = train.lbfgs(cost, {"w": np.zeros(3), "b": np.zeros(1)}, X, y, maxiter=50, progress=False,
+                               method=method)
+            assert threads() == before
+        assert seen and all(s == {"numpy": 2, "scipy": 1} for s in seen), seen[:3]
+        np.testing.assert_allclose(np.r_[p["w"], p["b"]], exact, atol=1e-5)
+        seen.clear()
