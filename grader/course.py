@@ -27,15 +27,24 @@ class NbgraderError(RuntimeError):
     """An nbgrader command failed; the message holds the command and the end of its log."""
 
 
+def _failed(command, root, log):
+    """The NbgraderError for `nbgrader COMMAND` in `root`, with the end of its log."""
+    tail = "\n".join(log.strip().splitlines()[-15:])
+    return NbgraderError(f"`nbgrader {command}` failed in {root}:\n{tail}")
+
+
+def _with_venv_bin(path):
+    """PATH with this Python's bin folder first (nbgrader runs `alembic` by name)."""
+    return str(Path(sys.executable).parent) + os.pathsep + path
+
+
 def nbgrader(*args, root=ROOT, check=True, timeout=1800):
     """Run `nbgrader ARGS` in `root`. Returns the CompletedProcess; raises NbgraderError on failure."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = dict(os.environ, PATH=_with_venv_bin(os.environ.get("PATH", "")))
     cmd = [sys.executable, "-m", "nbgrader", *map(str, args)]
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise NbgraderError(f"`nbgrader {' '.join(map(str, args))}` failed in {root}:\n{tail}")
+        raise _failed(" ".join(map(str, args)), root, proc.stdout + proc.stderr)
     return proc
 
 
@@ -56,7 +65,7 @@ def _new_gradebook(path):
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         template = os.path.join(folder, "gradebook.db")
         env_path = os.environ.get("PATH", "")
-        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env_path     # alembic by name
+        os.environ["PATH"] = _with_venv_bin(env_path)
         try:
             Gradebook(f"sqlite:///{template}").close()
         finally:
@@ -65,12 +74,10 @@ def _new_gradebook(path):
     shutil.copyfile(_EMPTY_GRADEBOOK, path)
 
 
-@contextlib.contextmanager
-def course_api(root):
+def load_api(root):
     """nbgrader's own API (`NbGraderAPI`: the apps the command line runs) on the course folder
-    `root`, with its nbgrader_config.py, loaded in this process and run from the folder (the
-    config names the gradebook and folders relative to it). Saves the ~2 s of starting an
-    `nbgrader` command each time."""
+    `root`, with its nbgrader_config.py, in this process (a new gradebook if it has none). The
+    config names the gradebook and folders relative to the folder: use it from there."""
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
@@ -80,10 +87,18 @@ def course_api(root):
         _new_gradebook(root / "gradebook.db")
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
+    return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(root)), config=config)
+
+
+@contextlib.contextmanager
+def course_api(root):
+    """`load_api(root)`, run from the course folder. Saves the ~2 s of starting an `nbgrader`
+    command each time."""
+    api = load_api(root)
     here = os.getcwd()
-    os.chdir(root)
+    os.chdir(Path(root).resolve())
     try:
-        yield NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(root)), config=config)
+        yield api
     finally:
         os.chdir(here)
 
@@ -94,8 +109,7 @@ def generate(assignment, root=ROOT):
     with course_api(root) as api:
         result = api.generate_assignment(assignment, force=True)
     if not result.get("success"):
-        tail = "\n".join((result.get("log", "") + result.get("error", "")).strip().splitlines()[-15:])
-        raise NbgraderError(f"`nbgrader generate_assignment {assignment} --force` failed in {root}:\n{tail}")
+        raise _failed(f"generate_assignment {assignment} --force", root, result.get("log", "") + result.get("error", ""))
 
 
 def export(root, to="grades.csv"):
@@ -109,8 +123,7 @@ def export(root, to="grades.csv"):
         app.config.ExportPlugin.to = str(Path(root).resolve() / to)
         result = capture_log(app)
     if not result.get("success"):
-        tail = "\n".join((result.get("log", "") + result.get("error", "")).strip().splitlines()[-15:])
-        raise NbgraderError(f"`nbgrader export --to {to}` failed in {root}:\n{tail}")
+        raise _failed(f"export --to {to}", root, result.get("log", "") + result.get("error", ""))
 
 
 def generate_all(root=ROOT):

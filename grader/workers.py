@@ -85,16 +85,12 @@ def _start(folder, uid):
     from . import sandbox
 
     sandbox.SANDBOX_UID = uid
+    from .course import load_api
+
     _course = Path(folder)
     os.chdir(_course)                   # nbgrader's config names folders relative to the course root
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(_course)).load_config()
-    config.CourseDirectory.root = str(_course)
     _no_sync()
-    _api = NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(_course)), config=config)
+    _api = load_api(_course)
 
 
 def _no_sync():
