@@ -269,6 +269,7 @@ def grading_notes(path):
     cells = {kind: [] for kind in NOTES}
     notes = []
     for i, cell in enumerate(nb.cells):
+        kinds = set()                      # a cell may have printed too much and then been interrupted
         for out in cell.get("outputs", []):
             reason = next((k for k, v in WHY.items() if v == out.get("evalue")), None)
             text = out.get("text", "") or out.get("data", {}).get("text/plain", "")
@@ -280,9 +281,9 @@ def grading_notes(path):
             kind = (reason if out.get("ename") == STOPPED else
                     "interrupted" if out.get("ename") == "CellTimeoutError" else
                     "cut" if TRUNCATED in text or LINES_CUT in text else None)
-            if kind:
+            if kind and kind not in kinds:
+                kinds.add(kind)
                 cells[kind].append(cell_name(cell, i))
-                break
         if notes:
             break
     lines = [f"{', '.join(names)}: {NOTES[kind]}" for kind, names in cells.items() if names]

@@ -181,15 +181,20 @@ class ResilientExecute(Execute):
         if gid is not None:
             for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
                 _remove(self.scratch.records / f"{gid}{suffix}")
+        unheard = None             # the cell was interrupted while its output channel was closed
         try:
             out = super().preprocess_cell(cell, resources, index)
-        except CellTimeoutError:
-            if self._timed_out:
-                raise                  # the cell outlived its time limit: _run deals with it
-            # The kernel replied (the cell ran to its end) but its output did not all arrive within
-            # iopub_timeout; nbgrader's Execute would give up on the cell for that.
+        except CellTimeoutError as exc:
             out = cell, resources
-            if not self._iopub_closed():
+            if self._timed_out:
+                if not self._iopub_closed():
+                    raise              # the cell outlived its time limit and the interrupt: _run deals with it
+                # The interrupt's answer could not arrive: the output channel was closed (below). Whether
+                # the kernel stopped is known once the channel is open again.
+                unheard = exc
+            elif not self._iopub_closed():
+                # The kernel replied (the cell ran to its end) but its output did not all arrive within
+                # iopub_timeout; nbgrader's Execute would give up on the cell for that.
                 cell.outputs.append(NotebookNode(output_type="stream", name="stderr",
                                                  text="\n(some of this cell's output arrived too late to be kept)\n"))
         if self._iopub_closed():
@@ -200,7 +205,13 @@ class ResilientExecute(Execute):
                 output_type="stream", name="stderr",
                 text=f"\n{TRUNCATED} output was dropped: one message of more than "
                      f"{sandbox.MAX_MESSAGE_BYTES // 2**20} MB (print less at a time)\n"))
-            self._reconnect_iopub()
+            answered = self._reconnect_iopub(self.iopub_timeout if unheard else 30)
+            if unheard is not None:
+                if not answered:       # the kernel did not answer after the interrupt: it ignored it
+                    raise unheard
+                # It answered: the interrupt stopped the cell, as if its answer had arrived (nbgrader's
+                # Execute writes this output for an interrupted cell).
+                cell.outputs.append(NotebookNode(output_type="error", **self.error_on_timeout))
         if gid is not None:
             self.records[gid] = take_record(self.scratch.records, gid)
         for output in cell.get("outputs", []):
@@ -230,7 +241,9 @@ class ResilientExecute(Execute):
         monitor = getattr(self, "_iopub_monitor", None)
         return monitor is not None and bool(monitor.poll(0))
 
-    async def _async_reconnect_iopub(self):
+    async def _async_reconnect_iopub(self, wait=30):
+        """Connect the output channel again; True once the kernel has answered through it (within
+        `wait` seconds): it is idle then, since it handles one request at a time."""
         while self._iopub_closed():
             self._iopub_monitor.recv_multipart()
         socket = self.kc.iopub_channel.socket
@@ -242,7 +255,7 @@ class ResilientExecute(Execute):
         socket.connect(url)
         # Connected again once a status message for a request of ours arrives (as jupyter_client's
         # wait_for_ready does); whatever the kernel sent in between is gone.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             msg_id = self.kc.kernel_info()
             try:

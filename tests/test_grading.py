@@ -86,11 +86,18 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
     assert {s: sc[A1][0] for s, sc in grade_table(course) if A1 in sc} == scores
 
 
+def _said(expected):
+    """What the report says of a hostile submission: one line, or several."""
+    return [expected["report"]] if isinstance(expected["report"], str) else expected["report"]
+
+
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
-    """The hostile corpus (tests/files/hostile/), graded once with a 3 s limit per cell."""
+    """The hostile corpus (tests/files/hostile/), graded once with a 6 s limit per cell: short, for the
+    submissions that run past it, and long enough for those that do not on a busy machine (with 3 s,
+    the huge-output cell, 0.6 s here, once ran past it on CI)."""
     course = tmp_path_factory.mktemp("hostile") / "course"
-    report = grade(HOSTILE, course, progress=False, timeout=3)
+    report = grade(HOSTILE, course, progress=False, timeout=6)
     return report, course
 
 
@@ -106,7 +113,8 @@ def test_a_hostile_submission_costs_only_the_points_it_affects(hostile_class, ke
     for name, r in autograded.items():          # the damaged tests score what is expected, all others full
         assert r["score"] == expected["cells"].get(name, r["max_score"]), name
     lines = [p for p in report.problems if p.startswith(f"{key}: ")]
-    assert any(expected["report"] in line for line in lines), lines
+    for said in _said(expected):
+        assert any(said in line for line in lines), lines
     feedback = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
     assert not [h for h in HIDDEN if h in feedback]
     assert len(feedback) < 2_000_000             # a 30 MB print does not reach the feedback page
@@ -117,7 +125,7 @@ def test_every_line_of_the_hostile_class_report_says_what_that_student_did(hosti
     assert not report.failed
     for line in report.problems:
         key = line.split(": ")[0]
-        assert HOSTILE_EXPECTED[key]["report"] in line, line
+        assert any(said in line for said in _said(HOSTILE_EXPECTED[key])), line
     assert "test_sigmoid' appears more than once" in "\n".join(report.problems)
 
 

@@ -290,6 +290,10 @@ HOSTILE = [
      SOFTMAX_TESTS, "cell 24 (softmax): ran past the time limit and ignored the interrupt"),
     ("huge-output", _append_to_softmax("\nprint('x' * 30_000_000)\nfor i in range(100_000):\n    print(i)\n"),
      {}, "cell 24 (softmax): printed too much"),
+    # the output channel is closed by the 30 MB message when the time limit comes: the interrupt is
+    # heard once it is open again (the function was defined before the print: its tests pass)
+    ("huge-output-then-slow", _append_to_softmax("\nprint('x' * 30_000_000)\nimport time\ntime.sleep(60)\n"),
+     {}, ["cell 24 (softmax): printed too much", "cell 24 (softmax): ran past the time limit and was interrupted"]),
     ("old-format", _old_format, {}, "notebook format 3 upgraded to 4"),
     ("duplicated-cells", _duplicate, {}, "appears more than once; the last copy was graded"),
     ("deleted-cells", _delete, SOFTMAX_TESTS, "deleted cells 'test_gaussian_nll', 'softmax' were put back"),   # the deleted test comes back and passes
