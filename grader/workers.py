@@ -187,6 +187,33 @@ def _context():
     return context
 
 
+_starting = threading.Lock()
+
+
+def start_process(proc):
+    """Start a worker process without running the script that started grading again inside it.
+
+    multiprocessing's fork server (and spawn) import the parent's `__main__` in every process it
+    starts, as `__mp_main__`, so that functions defined there can be unpickled. A worker needs none
+    (its target is `main`, below), and a script that calls `grade` without an
+    `if __name__ == "__main__":` guard would start grading again inside its own worker and wait there
+    forever. So the script is hidden from multiprocessing while the worker starts (`python -m grader`
+    is never imported again either way)."""
+    script = sys.modules.get("__main__")
+    with _starting:                       # workers are started from several threads
+        saved = {k: script.__dict__[k] for k in ("__file__", "__spec__") if k in getattr(script, "__dict__", {})}
+        try:
+            if script is not None:
+                script.__spec__ = None
+                script.__dict__.pop("__file__", None)
+            proc.start()
+        finally:
+            if script is not None:
+                script.__dict__.update(saved)
+                if "__spec__" not in saved:
+                    del script.__spec__
+
+
 class Worker:
     """One worker process, spoken to in JSON messages over a pipe."""
 
@@ -199,7 +226,7 @@ class Worker:
         self.conn, theirs = context.Pipe()
         self.proc = context.Process(target=main, args=(str(folder), uid, env, str(Path(folder).parent / f"w{n}.log"),
                                                        theirs), name=f"grading worker {n}")
-        self.proc.start()
+        start_process(self.proc)
         theirs.close()                                 # so that a worker's death is the end of the pipe here
 
     def ask(self, task):

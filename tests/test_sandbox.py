@@ -583,6 +583,26 @@ def test_grading_workers_take_the_graders_settings_as_they_are_when_each_starts(
     assert seen[1].endswith(f"sandbox none as uid {sandbox.SANDBOX_UID + 7}"), seen
 
 
+def test_a_script_without_a_main_guard_can_start_grading_workers(tmp_path):
+    """multiprocessing imports the parent's main script again in each process its fork server
+    starts; a script that grades without an `if __name__ == "__main__":` guard would then grade
+    again inside its own worker and hang. The workers start without the script."""
+    script = tmp_path / "grade_my_class.py"
+    script.write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        from grader import workers
+        from grader.grading import prepare_course
+
+        print("the script ran", flush=True)
+        course = prepare_course(Path({str(tmp_path / "course")!r}), assignments={{"a1-mle-losses"}})
+        worker = workers.Worker(workers.prepare(course, 1)[0], 0, {sandbox.SANDBOX_UID + 9})
+        worker.close()
+        print("worker exit code", worker.proc.exitcode, flush=True)
+    """))
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines() == ["the script ran", "worker exit code 0"], done.stdout + done.stderr
+
+
 def test_the_fork_server_that_starts_grading_workers_is_out_of_reach(mode):
     """multiprocessing's fork server forks whatever a client that connects to its socket asks for
     (Python 3.11 does not authenticate clients). Its socket lies in a folder only the grader's user
