@@ -8,11 +8,13 @@ iterations for each autoencoder, the softmax and the fine-tuning. Data: the
 Prints, for each way of training (L-BFGS in each dtype, then mini-batch Adam):
   - test accuracy of softmax on raw pixels, of the stack before and after fine-tuning;
   - wall time of every phase, split into the time inside the cost function and the rest
-    (the optimizer's own work), and how long that phase's matrix products alone take on the
-    same shapes in this same run (the ratio shows how close training runs to the BLAS limit);
+    (the optimizer's own work), and how long that phase's matrix products alone take, in the
+    shapes and layouts the cost function uses, in this same run (the ratio shows how close
+    training runs to the BLAS limit);
   - with --seeds N, the after-fine-tuning accuracy of N seeds (initial weights) and its median;
   - when PyTorch is installed (it is never a course requirement), the same recipe from the same
-    initial weights with torch.optim.LBFGS (strong-Wolfe line search, history 10), per dtype;
+    initial weights with torch.optim.LBFGS (strong-Wolfe line search, history 10), per dtype, with
+    the same columns (its products: the same shapes by PyTorch's own BLAS);
   - peak resident memory.
 BLAS (and PyTorch) run on --threads threads (threadpoolctl), printed first: on a busy machine
 the time of multi-threaded BLAS swings with the load, one thread a process does not.
@@ -39,11 +41,12 @@ from grader.reference import training
 
 
 class Counted:
-    """Wrap a module's private cost function to count its evaluations and time them."""
+    """Wrap a module's private cost function to count its evaluations and time them (with no
+    module: a counter the caller updates)."""
 
     def __init__(self, module, name):
         self.module, self.name, self.calls, self.seconds = module, name, 0, 0.0
-        self.inner = getattr(module, name)
+        self.inner = getattr(module, name) if module is not None else None
 
     def __enter__(self):
         def wrapped(*a, **k):
@@ -60,10 +63,37 @@ class Counted:
         setattr(self.module, self.name, self.inner)
 
 
-def gemm_seconds(shapes, dtype, repeats=5):
-    """Best-of-`repeats` time of the products A(m,k) @ B(k,n) for (m, k, n) in shapes."""
+# A product is two operands, each (rows, cols, transposed): a transposed operand is the transpose
+# of a C-ordered array (a view, as the cost functions hand it to BLAS), so that the products are
+# timed in the layouts the cost functions use.
+N, T = False, True
+
+
+def _operand(rng, rows, cols, transposed, dtype):
+    a = rng.random((cols, rows) if transposed else (rows, cols)).astype(dtype)
+    return a.T if transposed else a
+
+
+def gemm_seconds(products, dtype, repeats=5):
+    """Best-of-`repeats` time of the products, in their layouts, by NumPy."""
     rng = np.random.default_rng(0)
-    pairs = [(rng.random((m, k)).astype(dtype), rng.random((k, n)).astype(dtype)) for m, k, n in shapes]
+    pairs = [(_operand(rng, *a, dtype), _operand(rng, *b, dtype)) for a, b in products]
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for A, B in pairs:
+            A @ B
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def torch_gemm_seconds(products, dtype, repeats=5):
+    """The same products' shapes by PyTorch, C-ordered (its own BLAS: MKL in its x86 wheels)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    pairs = [(torch.rand(a[0], a[1], dtype=dtype, generator=gen), torch.rand(b[0], b[1], dtype=dtype, generator=gen))
+             for a, b in products]
     best = np.inf
     for _ in range(repeats):
         t = time.perf_counter()
@@ -74,20 +104,29 @@ def gemm_seconds(shapes, dtype, repeats=5):
 
 
 def ae_products(m, n, h):
-    # forward X W1, H W2; backward H^T d3, d3 W2^T, X^T d2
-    return [(m, n, h), (m, h, n), (h, m, n), (m, n, h), (n, m, h)]
+    """sparse_autoencoder._cost_and_grad's products: the hidden layer is (h, m), the output (m, n)."""
+    return [((h, n, T), (n, m, T)),     # H^T = (c W1)^T X^T
+            ((m, h, T), (h, n, N)),     # H (c W2), into the (m, n) output
+            ((h, n, N), (n, m, T)),     # W2 delta3^T: the hidden error, transposed
+            ((h, m, N), (m, n, N)),     # delta2^T X: the W1 gradient, transposed
+            ((h, m, N), (m, n, N))]     # H^T delta3: the W2 gradient
 
 
 def softmax_products(m, n, k):
-    return [(m, n, k), (n, m, k)]
+    """softmax_regression._cost_and_grad's: X W and X^T G."""
+    return [((m, n, N), (n, k, N)), ((n, m, T), (m, k, N))]
 
 
 def finetune_products(m, sizes):
-    out = [(m, a, b) for a, b in zip(sizes[:-1], sizes[1:])]            # forward
-    for l in range(len(sizes) - 1, 0, -1):                               # backward
-        out.append((sizes[l - 1], m, sizes[l]))                          # A^T delta
-        if l > 1:
-            out.append((m, sizes[l], sizes[l - 1]))                      # delta W^T
+    """stacked_autoencoder._finetune_cost_and_grad's: activations and errors are (n_l, m)."""
+    out = [((sizes[1], sizes[0], T), (sizes[0], m, T))]                                 # W1^T X^T
+    out += [((b, a, T), (a, m, N)) for a, b in zip(sizes[1:-1], sizes[2:])]            # W^T A, up to the scores
+    L = len(sizes) - 2
+    out.append(((sizes[L], m, N), (m, sizes[L + 1], T)))                               # A_L delta^T
+    for l in range(L, 0, -1):
+        out.append(((sizes[l], sizes[l + 1], N), (sizes[l + 1], m, N)))                # W delta
+        out.append(((sizes[l], m, N), (m, sizes[0], N)) if l == 1 else
+                   ((sizes[l - 1], m, N), (m, sizes[l], T)))                           # the W_l gradient
     return out
 
 
@@ -218,15 +257,20 @@ def run_torch(data, args, dtype, seed=0):
         opt = torch.optim.LBFGS(ps, lr=1, max_iter=args.maxiter, max_eval=2 * args.maxiter, history_size=10,
                                 tolerance_grad=1e-5, tolerance_change=1e-9, line_search_fn="strong_wolfe")
 
+        counted = Counted(None, None)
+
         def closure():
+            counted.calls += 1
+            t = time.perf_counter()
             opt.zero_grad()
             loss = loss_fn(*ps)
             loss.backward()
+            counted.seconds += time.perf_counter() - t
             return loss
 
         t0 = time.perf_counter()
         opt.step(closure)
-        row(name, time.perf_counter() - t0)
+        row(name, time.perf_counter() - t0, counted, torch_gemm_seconds(shapes[name], tdt))
         return dict(zip(params, (p.detach() for p in ps)))
 
     def sae(A, W1, b1, W2, b2):
@@ -244,8 +288,13 @@ def run_torch(data, args, dtype, seed=0):
             A = torch.sigmoid(A @ W + b)
         return A @ ws[-2] + ws[-1]
 
+    h1, h2 = args.hidden
+    shapes = {"autoencoder 1": ae_products(m, X.shape[1], h1), "autoencoder 2": ae_products(m, h1, h2),
+              "softmax on features": softmax_products(m, h2, 10),
+              "fine-tuning": finetune_products(m, (X.shape[1], h1, h2, 10))}
     print(f"\nPyTorch {torch.__version__} LBFGS, {args.maxiter} iterations a phase, {np.dtype(dtype).name},"
-          f" seed {seed}, {torch.get_num_threads()} threads")
+          f" seed {seed}, {torch.get_num_threads()} threads (products: PyTorch's own)")
+    print(HEADER)
     t_all = time.perf_counter()
     A, layers = X, []
     for l, h in enumerate(args.hidden):

@@ -77,6 +77,51 @@ def test_finetune_decays_only_the_softmax_weights(rng):
     np.testing.assert_allclose(g1["W2"] - g0["W2"], p["W2"])
 
 
+def plain_finetune_cost_and_grad(p, X, y, lam):
+    """Backpropagation through the stack by the textbook formulas (samples in rows, no buffers)."""
+    from scipy.special import expit, log_softmax
+    L = len([k for k in p if k.startswith("W")]) - 1
+    acts = [X]
+    for l in range(1, L + 1):
+        acts.append(expit(acts[-1] @ p[f"W{l}"] + p[f"b{l}"]))
+    logP = log_softmax(acts[-1] @ p[f"W{L + 1}"] + p[f"b{L + 1}"], axis=1)
+    m = len(X)
+    cost = -logP[np.arange(m), y].mean() + 0.5 * lam * np.sum(p[f"W{L + 1}"] ** 2)
+    delta = (np.exp(logP) - np.eye(logP.shape[1])[y]) / m
+    grads = {f"W{L + 1}": acts[L].T @ delta + lam * p[f"W{L + 1}"], f"b{L + 1}": delta.sum(axis=0)}
+    for l in range(L, 0, -1):
+        delta = (delta @ p[f"W{l + 1}"].T) * acts[l] * (1 - acts[l])
+        grads[f"W{l}"], grads[f"b{l}"] = acts[l - 1].T @ delta, delta.sum(axis=0)
+    return cost, grads
+
+
+@pytest.mark.parametrize("m", [1, 17, 300])
+@pytest.mark.parametrize("block_bytes", [1, 1 << 18])
+@pytest.mark.parametrize("sizes", [(30, 7, 4), (30, 9, 7, 4)])
+def test_fast_finetune_equals_the_plain_formulas(rng, m, block_bytes, sizes, monkeypatch):
+    """The fine-tuning cost (errors held transposed, buffers, blocks, the dtype's sigmoid form) is
+    the textbook backpropagation: in float64 to rounding, in float32 to float32 accuracy."""
+    monkeypatch.setattr(SA, "_BLOCK_BYTES", block_bytes)
+    X, y = rng.random((m, sizes[0])), rng.integers(0, sizes[-1], m)
+    p = {}
+    for l in range(1, len(sizes)):
+        p[f"W{l}"], p[f"b{l}"] = rng.normal(size=(sizes[l - 1], sizes[l])), rng.normal(size=sizes[l])
+    p["b1"][0] = 800.0                      # a unit saturated for every sample (float64's exp(-z) is inf there)
+    ref_cost, ref = plain_finetune_cost_and_grad(p, X, y, 0.3)
+    for _ in range(2):                      # a second call reuses the buffers
+        cost, grads = ST.finetune_cost_and_grad(p, X, y, 0.3)
+        assert cost == pytest.approx(ref_cost, rel=1e-12)
+        for k in ref:
+            assert grads[k].shape == ref[k].shape
+            np.testing.assert_allclose(grads[k], ref[k], rtol=0, atol=1e-12 * np.abs(ref[k]).max())
+    c32, g32 = ST._finetune_cost_and_grad({k: v.astype(np.float32) for k, v in p.items()}, X.astype(np.float32),
+                                          y, 0.3)
+    assert c32 == pytest.approx(ref_cost, rel=1e-5)
+    for k in ref:
+        assert g32[k].dtype == np.float32
+        np.testing.assert_allclose(g32[k], ref[k], rtol=0, atol=1e-4 * np.abs(ref[k]).max())
+
+
 def test_bad_input():
     p = SA.initialize(6, 3)
     with pytest.raises(ValueError, match="do not fit"):

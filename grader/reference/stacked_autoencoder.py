@@ -72,35 +72,51 @@ def finetune_cost_and_grad(params, X, y, lam=1e-4):
 def _finetune_cost_and_grad(p, X, y, lam):
     """`finetune_cost_and_grad` without validation, in X's dtype: the training hot path.
 
-    The elementwise work is done in place on the (m, n_l) activations and errors (no temporaries
-    of their size), and the sigmoids use the tanh form of sparse_autoencoder._sigmoid_inplace.
+    As in sparse_autoencoder._cost_and_grad: the activations and errors are held with samples in
+    columns, (n_l, m), as UFLDL holds them (products OpenBLAS runs faster in float64; nothing
+    elementwise here reads X), in buffers kept between evaluations, and worked on in place a block
+    of rows at a time; the sigmoids take the dtype's fastest form with its factor folded into the
+    weights. The softmax layer is (k, m): ten rows.
     """
     L = num_layers(p)
     m, dt = X.shape[0], X.dtype
     P = {k: v.astype(dt, copy=False) for k, v in p.items()}
-    acts = [X]
-    for l in range(1, L + 1):
-        A = acts[-1] @ P[f"W{l}"]
-        A += P[f"b{l}"]
-        acts.append(sparse_autoencoder._sigmoid_inplace(A))
+    c, act = sparse_autoencoder.sigmoid_form(dt)
+    acts = [X.T]
+    with np.errstate(over="ignore"):            # exp(-z) = inf for z < -709: sigmoid 0, exactly
+        for l in range(1, L + 1):
+            W, cb = P[f"W{l}"], (c * P[f"b{l}"])[:, None]
+            A = sparse_autoencoder._buffer(f"stack A{l}", (W.shape[1], m), dt)
+            np.matmul((c * W).T, acts[-1], out=A)
+            for s, e in sparse_autoencoder._blocks(*A.shape, dt)[0]:
+                A[s:e] += cb[s:e]
+                act(A[s:e])
+            acts.append(A)
     Wout = P[f"W{L + 1}"]
-    Z = acts[-1] @ Wout
-    Z += P[f"b{L + 1}"]
-    logP = Z - logsumexp(Z, axis=1, keepdims=True)
+    Z = Wout.T @ acts[-1]                          # (k, m): a column of class scores per sample
+    Z += P[f"b{L + 1}"][:, None]
+    Z -= Z.max(axis=0)
+    delta = np.exp(Z)
+    total = delta.sum(axis=0)
     rows = np.arange(m)
-    cost = -np.mean(logP[rows, y], dtype=np.float64) + 0.5 * lam * np.sum(Wout * Wout, dtype=np.float64)
-    delta = np.exp(logP, out=logP)
-    delta[rows, y] -= 1
-    delta /= m                                    # dJ/dZ = (P - Y) / m
-    grads = {f"W{L + 1}": acts[-1].T @ delta + lam * Wout, f"b{L + 1}": delta.sum(axis=0)}
+    cost = (-(np.sum(Z[y, rows], dtype=np.float64) - np.sum(np.log(total), dtype=np.float64)) / m
+            + 0.5 * lam * np.sum(Wout * Wout, dtype=np.float64))
+    delta /= total
+    delta[y, rows] -= 1
+    delta /= m                                    # dJ/dZ = (P - Y) / m, transposed
+    grads = {f"W{L + 1}": acts[-1] @ delta.T + lam * Wout, f"b{L + 1}": delta.sum(axis=1)}
     for l in range(L, 0, -1):                     # back through the sigmoid layers
         A = acts[l]
-        delta = delta @ P[f"W{l + 1}"].T
-        delta *= A
-        np.subtract(1, A, out=A)                  # A is not needed after this layer
-        delta *= A                                # (delta W^T) * A * (1 - A)
-        grads[f"W{l}"] = acts[l - 1].T @ delta
-        grads[f"b{l}"] = delta.sum(axis=0)
+        D = sparse_autoencoder._buffer(f"stack D{l}", A.shape, dt)
+        np.matmul(P[f"W{l + 1}"], delta, out=D)
+        for s, e in sparse_autoencoder._blocks(*A.shape, dt)[0]:
+            Db, Ab = D[s:e], A[s:e]
+            Db *= Ab
+            np.subtract(1, Ab, out=Ab)            # A is not needed after this layer
+            Db *= Ab                              # (W^T delta) * A * (1 - A)
+        grads[f"W{l}"] = (D @ X).T if l == 1 else acts[l - 1] @ D.T
+        grads[f"b{l}"] = D.sum(axis=1)
+        delta = D
     return float(cost), grads
 
 
