@@ -27,13 +27,15 @@ def flatten_like(arrays, spec, dtype=np.float64):
     missing = [k for k, _ in spec if k not in arrays]
     if missing or len(arrays) != len(spec):
         raise ValueError(f"expected arrays for {[k for k, _ in spec]}; got {list(arrays)}")
-    parts = []
-    for k, shape in spec:
-        a = np.asarray(arrays[k], dtype=dtype)
+    sizes = [math.prod(shape) for _, shape in spec]
+    out, start = np.empty(sum(sizes), dtype=dtype), 0
+    for (k, shape), n in zip(spec, sizes):
+        a = np.asarray(arrays[k])
         if a.shape != tuple(shape):
             raise ValueError(f"{k!r} has shape {a.shape}; its parameter has {tuple(shape)}")
-        parts.append(a.ravel())
-    return np.concatenate(parts)
+        out[start:start + n].reshape(shape)[...] = a      # one copy, whatever a's layout and dtype
+        start += n
+    return out
 
 
 def unflatten(theta, spec, dtype=np.float64):

@@ -23,7 +23,7 @@ from .params import flatten, flatten_like, unflatten
 
 
 def lbfgs(fun, params, X, y=None, maxiter=400, progress=True, desc="L-BFGS", maxcor=10,
-          method="two-loop"):
+          method="two-loop", memory_dtype=np.float32):
     """Full-batch training by L-BFGS, as UFLDL did with minFunc.
 
     fun: fun(params, X, y) -> (cost, grads).
@@ -32,6 +32,12 @@ def lbfgs(fun, params, X, y=None, maxiter=400, progress=True, desc="L-BFGS", max
     maxcor: how many past steps the quasi-Newton matrix remembers.
     method: "two-loop" (default; the two-loop recursion in NumPy with SciPy's strong-Wolfe
         line search, what minFunc does) or "scipy" (SciPy's L-BFGS-B).
+    memory_dtype: the precision of the remembered steps and gradient changes (two-loop only).
+        float32 (default) halves the optimizer's memory traffic, its main cost: on the full-size
+        stacked autoencoder in float64 its share of the run fell from 9.6% to 7.6% (first
+        autoencoder) and 12.2% to 9.3% (fine-tuning), and the accuracy after fine-tuning over
+        three seeds was 95.2-95.4% against 95.1-95.2%. The parameters, gradients and line search
+        keep X's precision.
     Returns (params, history): the trained dict and the cost after each iteration.
     """
     if method not in ("two-loop", "scipy"):
@@ -63,7 +69,8 @@ def lbfgs(fun, params, X, y=None, maxiter=400, progress=True, desc="L-BFGS", max
                               options={"maxiter": maxiter, "maxcor": maxcor})
             theta = result.x
         else:
-            theta = two_loop_lbfgs(f, theta0, maxiter=maxiter, maxcor=maxcor, callback=record, dtype=work)
+            theta = two_loop_lbfgs(f, theta0, maxiter=maxiter, maxcor=maxcor, callback=record, dtype=work,
+                                   memory_dtype=memory_dtype)
     if not np.all(np.isfinite(theta)):
         raise FloatingPointError("L-BFGS produced non-finite parameters; check the cost function")
     return {k: v.copy() for k, v in unflatten(theta, spec).items()}, history

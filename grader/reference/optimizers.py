@@ -167,11 +167,20 @@ def adam(params, grad_fn, state=None, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8
     t = s["t"]
     new = {}
     for k in p:
-        s["m"][k] = beta1 * s["m"][k] + (1 - beta1) * g[k]
-        s["v"][k] = beta2 * s["v"][k] + (1 - beta2) * g[k] ** 2
-        m_hat = s["m"][k] / (1 - beta1 ** t)
-        v_hat = s["v"][k] / (1 - beta2 ** t)
-        new[k] = p[k] - lr * m_hat / (np.sqrt(v_hat) + eps)
+        # The formulas above, with fewer arrays made: m and v are this call's own copies (_init),
+        # updated in place, and m_hat's division is folded into the step size.
+        m, v = s["m"][k], s["v"][k]
+        m *= beta1
+        m += (1 - beta1) * g[k]                      # m_t
+        v *= beta2
+        sq = np.square(g[k])
+        sq *= 1 - beta2
+        v += sq                                      # v_t
+        root = np.sqrt(v / (1 - beta2 ** t))         # sqrt(v_hat)
+        root += eps
+        step = np.divide(m, root, out=root)
+        step *= lr / (1 - beta1 ** t)                # lr * m_hat / (sqrt(v_hat) + eps)
+        new[k] = p[k] - step
     return new, s
 
 
