@@ -139,8 +139,9 @@ def _cost_and_grad(p, X, lam, beta, rho):
     a block of rows in cache (see _BLOCK_BYTES). The sigmoids take the form fastest in the dtype
     (below), with its factor folded into the weights (exactly: a halving or a negation), and the
     1/m of the gradients is applied to the small products, not to the errors. Sums inside the
-    block loops are NumPy's own, not BLAS calls: a BLAS call a block, with BLAS threads, cost
-    more than the sums. Nothing returned is a buffer: the gradients are fresh arrays every call.
+    block loops are NumPy's own, not BLAS calls (two BLAS calls a block, with BLAS on 2 threads,
+    took the float64 output layer's elementwise work 18 ms against 16 ms; about even in float32).
+    Nothing returned is a buffer: the gradients are fresh arrays every call.
     """
     m, n = X.shape
     dt = X.dtype

@@ -13,7 +13,7 @@ softmax weights carry weight decay (as in UFLDL's stackedAECost): the encoder
 weights already had theirs during pretraining.
 """
 import numpy as np
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 from dlcourse.train import lbfgs
 from ._inputs import as_float_array, class_labels
