@@ -74,10 +74,8 @@ def _operand(rng, rows, cols, transposed, dtype):
     return a.T if transposed else a
 
 
-def gemm_seconds(products, dtype, repeats=5):
-    """Best-of-`repeats` time of the products, in their layouts, by NumPy."""
-    rng = np.random.default_rng(0)
-    pairs = [(_operand(rng, *a, dtype), _operand(rng, *b, dtype)) for a, b in products]
+def _best_seconds(pairs, repeats):
+    """Best-of-`repeats` time of A @ B for every (A, B) in pairs."""
     best = np.inf
     for _ in range(repeats):
         t = time.perf_counter()
@@ -85,6 +83,12 @@ def gemm_seconds(products, dtype, repeats=5):
             A @ B
         best = min(best, time.perf_counter() - t)
     return best
+
+
+def gemm_seconds(products, dtype, repeats=5):
+    """Best-of-`repeats` time of the products, in their layouts, by NumPy."""
+    rng = np.random.default_rng(0)
+    return _best_seconds([(_operand(rng, *a, dtype), _operand(rng, *b, dtype)) for a, b in products], repeats)
 
 
 def torch_gemm_seconds(products, dtype, repeats=5):
@@ -92,15 +96,8 @@ def torch_gemm_seconds(products, dtype, repeats=5):
     import torch
 
     gen = torch.Generator().manual_seed(0)
-    pairs = [(torch.rand(a[0], a[1], dtype=dtype, generator=gen), torch.rand(b[0], b[1], dtype=dtype, generator=gen))
-             for a, b in products]
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for A, B in pairs:
-            A @ B
-        best = min(best, time.perf_counter() - t)
-    return best
+    return _best_seconds([(torch.rand(a[0], a[1], dtype=dtype, generator=gen),
+                           torch.rand(b[0], b[1], dtype=dtype, generator=gen)) for a, b in products], repeats)
 
 
 def ae_products(m, n, h):
