@@ -294,6 +294,11 @@ HOSTILE = [
     # heard once it is open again (the function was defined before the print: its tests pass)
     ("huge-output-then-slow", _append_to_softmax("\nprint('x' * 30_000_000)\nimport time\ntime.sleep(60)\n"),
      {}, ["cell 24 (softmax): printed too much", "cell 24 (softmax): ran past the time limit and was interrupted"]),
+    # the same, but the code ignores the interrupt: the kernel does not answer once the channel is open again
+    ("huge-output-ignores-interrupt",
+     _append_to_softmax("\nprint('x' * 30_000_000)\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                        "while True:\n    pass\n"),
+     SOFTMAX_TESTS, "cell 24 (softmax): ran past the time limit and ignored the interrupt"),
     ("old-format", _old_format, {}, "notebook format 3 upgraded to 4"),
     ("duplicated-cells", _duplicate, {}, "appears more than once; the last copy was graded"),
     ("deleted-cells", _delete, SOFTMAX_TESTS, "deleted cells 'test_gaussian_nll', 'softmax' were put back"),   # the deleted test comes back and passes
