@@ -205,7 +205,11 @@ class ResilientExecute(Execute):
                 output_type="stream", name="stderr",
                 text=f"\n{TRUNCATED} output was dropped: one message of more than "
                      f"{sandbox.MAX_MESSAGE_BYTES // 2**20} MB (print less at a time)\n"))
-            answered = self._reconnect_iopub(self.iopub_timeout if unheard else 30)
+            # After an interrupt the kernel gets what it gets when the channel is open: iopub_timeout
+            # from the interrupt to answer (nbclient has spent it waiting on the closed channel), and a
+            # moment for the handshake itself. A kernel that stopped answers in milliseconds.
+            wait = max(2.0, self._interrupted_at + self.iopub_timeout - time.monotonic()) if unheard else 30
+            answered = self._reconnect_iopub(wait)
             if unheard is not None:
                 if not answered:       # the kernel did not answer after the interrupt: it ignored it
                     raise unheard
@@ -255,12 +259,14 @@ class ResilientExecute(Execute):
         socket.connect(url)
         # Connected again once a status message for a request of ours arrives (as jupyter_client's
         # wait_for_ready does); whatever the kernel sent in between is gone.
+        # The deadline holds while messages keep arriving: a kernel that prints without pause and never
+        # answers must not keep the grader here.
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             msg_id = self.kc.kernel_info()
             try:
-                while True:
-                    msg = await self.kc.get_iopub_msg(timeout=0.5)
+                while (left := deadline - time.monotonic()) > 0:
+                    msg = await self.kc.get_iopub_msg(timeout=min(0.5, left))
                     if msg["parent_header"].get("msg_id") == msg_id:
                         return True
             except Empty:
@@ -271,6 +277,7 @@ class ResilientExecute(Execute):
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._timed_out = True                    # the CellTimeoutError output that follows is nbclient's
+        self._interrupted_at = time.monotonic()
         return await super()._async_handle_timeout(timeout, cell)
 
     def _run(self, nb, resources, km, adopted=False):

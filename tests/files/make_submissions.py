@@ -299,6 +299,13 @@ HOSTILE = [
      _append_to_softmax("\nprint('x' * 30_000_000)\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                         "while True:\n    pass\n"),
      SOFTMAX_TESTS, "cell 24 (softmax): ran past the time limit and ignored the interrupt"),
+    # ... and keeps printing, so that the reopened channel is never quiet (found by an attack: the grader
+    # waited for the kernel's answer as long as messages kept coming, and hung)
+    ("huge-output-keeps-printing",
+     _append_to_softmax("\nimport time\nprint('x' * 17_000_000)\nwhile True:\n    try:\n"
+                        "        print('.', flush=True)\n        time.sleep(0.1)\n"
+                        "    except KeyboardInterrupt:\n        pass\n"),
+     SOFTMAX_TESTS, "cell 24 (softmax): ran past the time limit and ignored the interrupt"),
     ("old-format", _old_format, {}, "notebook format 3 upgraded to 4"),
     ("duplicated-cells", _duplicate, {}, "appears more than once; the last copy was graded"),
     ("deleted-cells", _delete, SOFTMAX_TESTS, "deleted cells 'test_gaussian_nll', 'softmax' were put back"),   # the deleted test comes back and passes
