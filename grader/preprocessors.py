@@ -183,7 +183,11 @@ class ResilientExecute(Execute):
                 _remove(self.scratch.records / f"{gid}{suffix}")
         unheard = None             # the cell was interrupted while its output channel was closed
         try:
-            out = super().preprocess_cell(cell, resources, index)
+            # ExecutePreprocessor.preprocess_cell, except that a test cell runs without being stored in
+            # the kernel's history (In, _ih, _i): a student's later cell that prints the history must
+            # not carry hidden test text into the feedback.
+            self._check_assign_resources(resources)
+            out = self.execute_cell(cell, index, store_history=gid is None), self.resources
         except CellTimeoutError as exc:
             out = cell, resources
             if self._timed_out:

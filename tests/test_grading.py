@@ -87,7 +87,7 @@ def test_a_class_with_bad_input_is_graded_and_every_problem_reported(tmp_path):
 
 
 def _said(expected):
-    """What the report says of a hostile submission: one line, or several."""
+    """What the report says of a hostile submission: one line, several, or none."""
     return [expected["report"]] if isinstance(expected["report"], str) else expected["report"]
 
 
@@ -118,6 +118,8 @@ def test_a_hostile_submission_costs_only_the_points_it_affects(hostile_class, ke
     feedback = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
     assert not [h for h in HIDDEN if h in feedback]
     assert len(feedback) < 2_000_000             # a 30 MB print does not reach the feedback page
+    if key.startswith("prints-history"):         # it did print (its own cells' history), just not the tests
+        assert "HISTORY" in feedback and "record(" not in feedback
 
 
 def test_every_line_of_the_hostile_class_report_says_what_that_student_did(hostile_class):

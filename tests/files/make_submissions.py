@@ -306,6 +306,11 @@ HOSTILE = [
                         "        print('.', flush=True)\n        time.sleep(0.1)\n"
                         "    except KeyboardInterrupt:\n        pass\n"),
      SOFTMAX_TESTS, "cell 24 (softmax): ran past the time limit and ignored the interrupt"),
+    # prints the kernel's input history, where earlier hidden test cells would be (found by an attack):
+    # nothing to report, nothing lost, and no hidden test text in the feedback
+    ("prints-history", _append_to_softmax("\nprint('HISTORY', '\\n'.join(c for c in In if 'idden' in c or 'record' in c))\n"
+                                          "print('LAST', _i, _ii)\n"),
+     {}, []),
     ("old-format", _old_format, {}, "notebook format 3 upgraded to 4"),
     ("duplicated-cells", _duplicate, {}, "appears more than once; the last copy was graded"),
     ("deleted-cells", _delete, SOFTMAX_TESTS, "deleted cells 'test_gaussian_nll', 'softmax' were put back"),   # the deleted test comes back and passes
