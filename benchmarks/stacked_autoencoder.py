@@ -209,7 +209,7 @@ def run_adam(data, args, dtype, seed=0, verbose=True):
     h1, h2 = args.hidden
     e, bs = args.adam_epochs, args.adam_batch
     ep = e if args.adam_pretrain_epochs is None else args.adam_pretrain_epochs
-    row = globals()["row"] if verbose else (lambda *a, **k: None)
+    show = row if verbose else (lambda *a, **k: None)
     if verbose:
         print(f"\nmini-batch Adam, batch {bs}, {ep} epochs an autoencoder, {e} the softmax and the fine-tuning,"
               f" lr {args.adam_lr}, {np.dtype(dtype).name}, seed {seed}")
@@ -232,18 +232,18 @@ def run_adam(data, args, dtype, seed=0, verbose=True):
         t0 = time.perf_counter()
         ae, _ = training.train_minibatch(ae_fun, SA.initialize(A.shape[1], h, seed=2 * seed + l), A, None,
                                          "adam", num_epochs=ep, desc=f"autoencoder {l + 1}", **opts)
-        row(f"autoencoder {l + 1}", time.perf_counter() - t0)
+        show(f"autoencoder {l + 1}", time.perf_counter() - t0)
         layers.append(ae)
         A = SA.encode(ae, A).astype(dtype)
     t0 = time.perf_counter()
     soft, _ = training.train_minibatch(sm_fun, SR.initialize(h2, 10, seed), A, y_tr, "adam", num_epochs=e,
                                        desc="softmax", **opts)
-    row("softmax on features", time.perf_counter() - t0)
+    show("softmax on features", time.perf_counter() - t0)
     before = ST.stack(layers, soft)
     t0 = time.perf_counter()
     after, _ = training.train_minibatch(ft_fun, before, X_tr.astype(dtype), y_tr, "adam", num_epochs=e,
                                         desc="fine-tuning", **opts)
-    row("fine-tuning", time.perf_counter() - t0)
+    show("fine-tuning", time.perf_counter() - t0)
     total = time.perf_counter() - t_all
     return accuracy(ST.predict(before, X_te), y_te), accuracy(ST.predict(after, X_te), y_te), total
 

@@ -176,7 +176,7 @@ class ResilientExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         gid = autograded_id(cell)
-        self._timed_out = False
+        self._interrupted_at = None               # set when the cell outlives its time limit
         self._kept = {index: 0}
         if gid is not None:
             for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
@@ -190,7 +190,7 @@ class ResilientExecute(Execute):
             out = self.execute_cell(cell, index, store_history=gid is None), self.resources
         except CellTimeoutError as exc:
             out = cell, resources
-            if self._timed_out:
+            if self._interrupted_at is not None:
                 if not self._iopub_closed():
                     raise              # the cell outlived its time limit and the interrupt: _run deals with it
                 # The interrupt's answer could not arrive: the output channel was closed (below). Whether
@@ -226,7 +226,7 @@ class ResilientExecute(Execute):
             # The grader's own error names mean something to the report; the notebook may not use them
             # (an exception class named GradingStopped would fake "stopped the kernel").
             ename = output.get("ename")
-            if ename in RESERVED and not (ename == "CellTimeoutError" and self._timed_out):
+            if ename in RESERVED and not (ename == "CellTimeoutError" and self._interrupted_at is not None):
                 output.ename = f"{ename} (raised by the notebook)"
         return out
 
@@ -280,8 +280,7 @@ class ResilientExecute(Execute):
     _reconnect_iopub = run_sync(_async_reconnect_iopub)
 
     async def _async_handle_timeout(self, timeout, cell=None):
-        self._timed_out = True                    # the CellTimeoutError output that follows is nbclient's
-        self._interrupted_at = time.monotonic()
+        self._interrupted_at = time.monotonic()   # the CellTimeoutError output that follows is nbclient's
         return await super()._async_handle_timeout(timeout, cell)
 
     def _run(self, nb, resources, km, adopted=False):

@@ -39,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 
+from .course import _with_venv_bin
+
 
 _api = None                  # in a worker: its NbGraderAPI
 _course = None               # in a worker: its course folder
@@ -199,19 +201,16 @@ def start_process(proc):
     `if __name__ == "__main__":` guard would start grading again inside its own worker and wait there
     forever. So the script is hidden from multiprocessing while the worker starts (`python -m grader`
     is never imported again either way)."""
-    script = sys.modules.get("__main__")
+    script = vars(sys.modules["__main__"])
     with _starting:                       # workers are started from several threads
-        saved = {k: script.__dict__[k] for k in ("__file__", "__spec__") if k in getattr(script, "__dict__", {})}
+        saved = {k: script[k] for k in ("__file__", "__spec__") if k in script}
+        script.pop("__file__", None)
+        script["__spec__"] = None
         try:
-            if script is not None:
-                script.__spec__ = None
-                script.__dict__.pop("__file__", None)
             proc.start()
         finally:
-            if script is not None:
-                script.__dict__.update(saved)
-                if "__spec__" not in saved:
-                    del script.__spec__
+            script.pop("__spec__")
+            script.update(saved)
 
 
 class Worker:
@@ -221,7 +220,7 @@ class Worker:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(name, str(threads))      # the sandbox passes these on to the kernels
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        env["PATH"] = _with_venv_bin(env.get("PATH", ""))
         context = _context()
         self.conn, theirs = context.Pipe()
         self.proc = context.Process(target=main, args=(str(folder), uid, env, str(Path(folder).parent / f"w{n}.log"),
