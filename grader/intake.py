@@ -85,9 +85,10 @@ def read_timestamp(path, zone):
 
     try:
         when = parse(Path(path).read_text(encoding="utf-8").strip()[:100])
-    except (OSError, ValueError, OverflowError):
+        # in the try too: a time near year 1 or 9999 parses, and then leaves the calendar in UTC
+        return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(dt.timezone.utc)
+    except (OSError, ValueError, OverflowError, UnicodeDecodeError):
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(dt.timezone.utc)
 
 
 def identify(filename, assignment=None, zone=dt.timezone.utc):
@@ -208,27 +209,40 @@ def collect(source, report, assignment=None, zone=dt.timezone.utc):
                                 identity=what["identity"]))
 
     for entry in sorted(source.iterdir()):
-        if entry.name.startswith(".") or entry.name == "__MACOSX":
-            continue
-        if entry.is_symlink():    # a link could point at anything the grader can read (a solution...)
-            report.problems.append(f"{shown(entry.name)}: a link, not a file or folder; not graded")
-        elif entry.is_file():
-            if entry.suffix == ".ipynb":
-                flat(entry, entry.name)
-        elif entry.is_dir():
-            moodle = MOODLE_FOLDER.match(entry.name)
-            if moodle:
-                student = slug(moodle["student"])
-                for f in sorted(entry.iterdir()):
-                    if f.suffix == ".ipynb":
-                        flat(f, f"{entry.name}/{f.name}", student=student, identity=moodle["identity"])
-                continue
-            if not STUDENT.match(entry.name):
-                report.problems.append(f"{shown(entry.name)}/: not a student folder; not graded")
-                continue
-            for adir in sorted(p for p in entry.iterdir() if not p.name.startswith(".")):
-                _student_folder(entry, adir, found, report, zone)
+        try:
+            _entry(entry, flat, found, report, zone)
+        except Exception as exc:     # one unreadable entry costs that entry, not the class
+            report.problems.append(f"{shown(entry.name)}: could not be read ({type(exc).__name__}: "
+                                   f"{shown(str(exc))}); not graded")
     return latest(found, report)
+
+
+def _entry(entry, flat, found, report, zone):
+    """One entry of the submissions folder: a flat notebook, a Moodle folder or a student's folder."""
+    if entry.name.startswith(".") or entry.name == "__MACOSX":
+        return
+    if entry.is_symlink():    # a link could point at anything the grader can read (a solution...)
+        report.problems.append(f"{shown(entry.name)}: a link, not a file or folder; not graded")
+    elif entry.is_file():
+        if entry.suffix == ".ipynb":
+            flat(entry, entry.name)
+    elif entry.is_dir():
+        moodle = MOODLE_FOLDER.match(entry.name)
+        if moodle:
+            student = slug(moodle["student"])
+            for f in sorted(entry.iterdir()):
+                if f.suffix == ".ipynb":
+                    flat(f, f"{entry.name}/{f.name}", student=student, identity=moodle["identity"])
+            return
+        if not STUDENT.match(entry.name):
+            report.problems.append(f"{shown(entry.name)}/: not a student folder; not graded")
+            return
+        for adir in sorted(p for p in entry.iterdir() if not p.name.startswith(".")):
+            try:
+                _student_folder(entry, adir, found, report, zone)
+            except Exception as exc:
+                report.problems.append(f"{shown(entry.name)}/{shown(adir.name)}: could not be read "
+                                       f"({type(exc).__name__}: {shown(str(exc))}); not graded")
 
 
 def _student_folder(entry, adir, found, report, zone):
@@ -249,6 +263,9 @@ def _student_folder(entry, adir, found, report, zone):
     named = adir / f"{adir.name}.ipynb"
     stamp = adir / "timestamp.txt"
     when = read_timestamp(stamp, zone) if stamp.is_file() and not stamp.is_symlink() else None
+    if when is None and stamp.is_file() and not stamp.is_symlink():
+        report.problems.append(f"{where}: timestamp.txt is not a time that can be read; the notebook's file "
+                               "time is used instead")
     if named in notebooks:
         found.append(Submission(entry.name, adir.name, named, timestamp=when or file_time(named)))
         if len(notebooks) > 1:

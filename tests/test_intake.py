@@ -97,6 +97,23 @@ def test_moodle_and_nbgrader_layouts_and_their_times(tmp_path):
     assert not report.problems
 
 
+@pytest.mark.parametrize("text", ["9999-12-31 23:00:00 -1200", "0001-01-01 00:30:00 +0100", "not a time",
+                                  "\udcff".encode("utf-8", "surrogateescape").decode("latin-1")])
+def test_an_unreadable_timestamp_costs_nothing_but_its_own_time(tmp_path, text):
+    # an attack review: a time that parses but leaves the calendar in UTC crashed collect(), and no
+    # one in the class was graded
+    t0 = dt.datetime(2027, 3, 2, 8, 30, tzinfo=UTC)
+    _touch(tmp_path / "mallory" / A1 / f"{A1}.ipynb", t0)
+    (tmp_path / "mallory" / A1 / "timestamp.txt").write_text(text, encoding="latin-1")
+    _touch(tmp_path / "zed" / A1 / f"{A1}.ipynb", t0)
+    report = Report()
+    subs = {s.student: s for s in collect(tmp_path, report)}
+    assert set(subs) == {"mallory", "zed"}
+    assert subs["mallory"].timestamp == t0                  # the file's own time
+    assert report.problems == [f"mallory/{A1}: timestamp.txt is not a time that can be read; the notebook's "
+                               "file time is used instead"]
+
+
 def test_a_zip_keeps_the_files_times_and_refuses_links_and_escapes(tmp_path):
     archive = tmp_path / "canvas.zip"
     with zipfile.ZipFile(archive, "w") as z:
