@@ -480,6 +480,21 @@ from grader.checks._static import tampering  # noqa: E402
     ("x = np.zeros(3)\np = x.ctypes.data", "native code"),
     ("import importlib.machinery as m\nm.ExtensionFileLoader('e', '/tmp/e.so')", "ExtensionFileLoader"),
     ("import _imp", "imports _imp"),
+    # the fourth review's: code that runs beside the recording (a thread rewrote the records, or swapped a
+    # library's results in), however it is started
+    ("import threading\nthreading.Thread(target=print, daemon=True).start()", "imports threading"),
+    ("from concurrent.futures import ThreadPoolExecutor", "imports concurrent"),
+    ("import multiprocessing as mp", "imports multiprocessing"),
+    ("import asyncio\nasyncio.get_event_loop().call_later(1, print)", "imports asyncio"),
+    ("import signal\nsignal.setitimer(signal.ITIMER_REAL, 0.01, 0.01)", "imports signal"),
+    ("import weakref\nweakref.finalize(object(), print)", "imports weakref"),
+    ("from tornado.ioloop import IOLoop", "imports tornado"),
+    ("import os\nif os.fork() == 0:\n    pass", "(fork)"),
+    ("from os import register_at_fork", "imports register_at_fork"),
+    ("from IPython.lib import backgroundjobs", "imports backgroundjobs"),
+    ("import IPython.lib.backgroundjobs as bg", "imports IPython.lib.backgroundjobs"),
+    ("class Holder:\n    def __del__(self):\n        pass", "defines __del__"),
+    ("class Holder:\n    __del__ = print", "defines __del__"),
 ])
 def test_run_time_rewriting_is_found_anywhere_in_the_notebook(cell, what):
     found = tampering(["import numpy as np", "def softmax(Z):\n    return Z", cell])
@@ -548,3 +563,26 @@ def test_aliases_built_to_stall_the_reader_are_read_in_linear_steps(monkeypatch)
     monkeypatch.setattr(_static, "MAX_STEPS", 50)
     with pytest.raises(_static.TooComplex):
         _static.library_use(["\n".join(lines)], ["softmax"], ("scipy.special.softmax",))
+
+
+def test_a_long_chain_of_aliases_is_read_in_linear_work(monkeypatch):
+    # an attack review: aliases written so that each pass of a loop over the whole notebook found one
+    # more (a{i} = a{i-1} in reverse order) kept the grader's reading busy for a pass per link: hours at
+    # 15,000 links, and the class was never graded. Counted in work done, not in seconds.
+    from grader.checks import _static
+
+    n = 3000
+    chain = "\n".join(["import numpy as np", "def _never_called():"]
+                      + [f"    a{i} = a{i - 1}" for i in range(n, 0, -1)] + ["    a0 = np"])
+    calls = 0
+    holds = _static._holds
+
+    def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return holds(*args, **kwargs)
+
+    monkeypatch.setattr(_static, "_holds", counting)
+    found = tampering([chain, f"a{n}.exp = print"])        # still followed to its end: numpy patched
+    assert found and any(f"changes a{n}.exp" in f for f in found)
+    assert calls < 10 * n                                    # was about n * n / 2
