@@ -649,13 +649,17 @@ _SYS = {"modules", "_getframe", "settrace", "setprofile", "addaudithook", "meta_
 _MACHINERY = {"ctypes", "builtins", "pkgutil", "runpy", "marshal", "dill", "cloudpickle", "copyreg", "ipykernel",
               "traitlets", "zmq", "jupyter_client", "grader", "_thread", "site", "code", "codeop", "_ctypes", "_imp",
               "zipimport", "_frozen_importlib", "_frozen_importlib_external", "cffi"}
-#: Modules that run the notebook's code beside the recording, when the hidden tests run: threads,
-#: processes forked from the kernel, signal handlers and timers, event-loop tasks, finalizers. Such code
-#: can change what a hidden cell records (an attack review: a thread that rewrote the records, one that
-#: swapped in a library's results) without being reached from the graded functions.
-_CONCURRENT = {"threading", "_thread", "concurrent", "multiprocessing", "asyncio", "signal", "_signal", "weakref",
+#: Modules that run the notebook's code inside the kernel beside the recording, while the hidden tests
+#: run: threads, signal handlers and timers, event-loop tasks, finalizers. Such code can change what a
+#: hidden cell records (an attack review: a thread that swapped a library's results into a record)
+#: without being reached from the graded functions. (A process the notebook starts cannot: it shares
+#: none of the kernel's memory, and what it writes into a record pipe spoils the record.)
+_CONCURRENT = {"threading", "_thread", "concurrent", "multiprocessing", "asyncio", "_signal", "weakref",
                "_weakref", "_weakrefset", "tornado", "socketserver", "trio", "anyio", "gevent", "eventlet"}
-_CONCURRENT_ATTRS = {"fork", "forkpty", "register_at_fork", "backgroundjobs", "BackgroundJobManager"}
+#: The handlers signal.signal may install without running the notebook's code (ignoring an interrupt is
+#: the kernel's business: the grader deals with a cell that cannot be stopped).
+_SIGNAL_SAFE = {"signal.SIG_IGN", "signal.SIG_DFL", "signal.default_int_handler"}
+_CONCURRENT_ATTRS = {"backgroundjobs", "BackgroundJobManager"}
 #: ctypes reached as another module's attribute (threadpoolctl.ctypes, an array's .ctypes...).
 _NATIVE = {"ctypes", "_ctypes", "pythonapi", "cdll", "pydll", "CDLL", "PyDLL", "cffi"}
 #: What of otherwise ordinary modules reaches running code or runs code from data.
@@ -1046,6 +1050,12 @@ def _tampers(node, seen):
         return f"looks things up by name ({node.attr})"
     if isinstance(node, ast.Attribute) and node.attr in _INTERNALS:
         return f"reaches into running code ({node.attr})"
+    if isinstance(node, ast.Call) and _dotted(node.func, paths) == "signal.signal" and (
+            len(node.args) < 2 or _dotted(node.args[1], paths) not in _SIGNAL_SAFE):
+        return "installs a signal handler, which runs beside the hidden tests"
+    if isinstance(node, ast.ImportFrom) and node.module == "signal" \
+            and any(a.name in ("signal", "*") for a in node.names):
+        return "imports signal.signal (a signal handler runs beside the hidden tests)"
     if isinstance(node, ast.Attribute) and node.attr in _CONCURRENT_ATTRS:
         return f"runs code beside the hidden tests ({node.attr})"
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__del__" \
