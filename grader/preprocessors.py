@@ -32,8 +32,10 @@ import io
 import json
 import os
 import re
+import select
 import shutil
 import stat
+import threading
 import time
 from queue import Empty
 
@@ -106,9 +108,9 @@ class ResilientExecute(Execute):
         self._kept = {}
         self._updated = 0
         try:
-            # written now also for a kernel started ahead (which has run nothing yet): the inputs are
-            # this submission's own draw (submission_salt)
-            write_inputs(self.scratch.inputs, assignment, submission_salt(nb))
+            # this submission's own draw (submission_salt); each cell's are written into the sandbox only
+            # while that cell runs (preprocess_cell)
+            self._plans = plan_inputs(assignment, submission_salt(nb))
             self.kernel_manager_class = sandbox.manager_class(self.scratch)
             self.records = resources.setdefault(RECORDS, {})
             return self._run(nb, resources, km, adopted=ahead is not None)
@@ -175,12 +177,31 @@ class ResilientExecute(Execute):
         return None
 
     def preprocess_cell(self, cell, resources, index):
+        """A cell; a hidden test cell with its inputs in the sandbox and the grader's pipe open for its
+        record only while it runs (the inputs are not there for code run earlier to work on, and
+        nothing but what arrives in the pipe while the cell runs can become its record)."""
         gid = autograded_id(cell)
+        if gid is None or gid not in self._plans:
+            return self._preprocess_cell(cell, resources, index, None)
+        stem = self.scratch.inputs / gid
+        wire.write(str(stem), self._plans[gid][0], wire._Arrays(self._plans[gid][1]))
+        for suffix in (".json", ".npz"):
+            os.chmod(f"{stem}{suffix}", 0o644)
+        pipe = RecordPipe(self.scratch.records / gid)
+        try:
+            out = self._preprocess_cell(cell, resources, index, pipe)
+            ended = not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            self.records[gid] = pipe.take(ended)
+            return out
+        finally:
+            pipe.close()
+            for suffix in (".json", ".npz"):
+                _remove(self.scratch.inputs / f"{gid}{suffix}")
+
+    def _preprocess_cell(self, cell, resources, index, pipe):
         self._interrupted_at = None               # set when the cell outlives its time limit
         self._kept = {index: 0}
-        if gid is not None:
-            for suffix in (".json", ".npz"):      # whatever the student's code left there earlier is not this cell's
-                _remove(self.scratch.records / f"{gid}{suffix}")
+        gid = autograded_id(cell)
         unheard = None             # the cell was interrupted while its output channel was closed
         try:
             # ExecutePreprocessor.preprocess_cell, except that a test cell runs without being stored in
@@ -220,8 +241,6 @@ class ResilientExecute(Execute):
                 # It answered: the interrupt stopped the cell, as if its answer had arrived (nbgrader's
                 # Execute writes this output for an interrupted cell).
                 cell.outputs.append(NotebookNode(output_type="error", **self.error_on_timeout))
-        if gid is not None:
-            self.records[gid] = take_record(self.scratch.records, gid)
         for output in cell.get("outputs", []):
             # The grader's own error names mean something to the report; the notebook may not use them
             # (an exception class named GradingStopped would fake "stopped the kernel").
@@ -412,13 +431,91 @@ def submission_salt(nb):
     return int.from_bytes(digest.digest()[:8], "big")
 
 
-def write_inputs(folder, assignment, salt=None):
-    """Each autograded cell's planned calls, as inputs/<grade_id>.json and .npz, readable by the kernel."""
-    for gid, (check, names) in CHECKS.get(assignment, {}).items():
-        doc, arrays = plan(check, names, salt)
-        wire.write(str(folder / gid), doc, wire._Arrays(arrays))
-        for suffix in (".json", ".npz"):
-            os.chmod(folder / f"{gid}{suffix}", 0o644)
+def plan_inputs(assignment, salt=None):
+    """{grade_id: (document, arrays)}: each autograded cell's planned calls, as the kernel reads them."""
+    return {gid: plan(check, names, salt) for gid, (check, names) in CHECKS.get(assignment, {}).items()}
+
+
+class RecordPipe:
+    """The channel a hidden cell's record comes through: a pipe (FIFO) at `path`, made and read by the
+    grader while the cell runs, in a folder the kernel can enter but not change, that the kernel may
+    only write into (dlcourse.record.send). A pipe can be written, not overwritten: what else the
+    notebook's code writes into it (a process it left running, say) is added to the record and spoils
+    it, where a file could be replaced after the recorder wrote it (an attack review's thread rewrote
+    the records between the recorder's writing and the grader's reading)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.data = bytearray()
+        self.overflow = False
+        _remove(path)
+        os.mkfifo(path)
+        os.chmod(path, 0o622)                 # the kernel's uid: write only
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # the grader's own writing end, never written: with it open the pipe never reads as ended, so
+        # the reader waits for data instead of spinning
+        self.keep = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._pump, daemon=True, name="record pipe")
+        self.thread.start()
+
+    def _pump(self):
+        while not self.stop.is_set():
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                self._drain()
+
+    def _drain(self):
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            if len(self.data) + len(chunk) > MAX_JSON + MAX_NPZ + 100:
+                self.overflow = True          # read on (a writer must not block), kept no longer
+                continue
+            self.data += chunk
+
+    def take(self, ended):
+        """(json bytes, npz bytes) of the one record message that arrived, or the reason there is none.
+        `ended`: the cell ran to its end (no error, not stopped): a record is taken only then."""
+        self.stop.set()
+        self.thread.join()
+        self._drain()
+        if not ended:
+            return "the hidden test cell did not run to its end"
+        if self.overflow:
+            return "the record is too large"
+        if not self.data:
+            return "nothing was recorded"
+        head, newline, rest = bytes(self.data[:100]).partition(b"\n")
+        parts = head.split(b" ")
+        try:
+            n, m = int(parts[1]), int(parts[2])
+            ok = newline and len(parts) == 3 and parts[0] == wire.MAGIC and n >= 0 and m >= 0 \
+                and len(self.data) == len(head) + 1 + n + m
+        except (IndexError, ValueError):
+            ok = False
+        if not ok:
+            return ("the record is not one whole message: something other than the hidden test cell "
+                    "wrote into the grader's channel")
+        body = bytes(self.data[len(head) + 1:])
+        if n > MAX_JSON or m > MAX_NPZ:
+            return "the record is too large"
+        return body[:n], body[n:]
+
+    def close(self):
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        for fd in (self.fd, self.keep):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        _remove(self.path)
 
 
 def _remove(path):
@@ -431,47 +528,8 @@ def _remove(path):
         pass
 
 
-def _read_own_file(path, limit):
-    """A regular file's bytes, or a reason why not: never through a link, never more than limit."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None, "nothing was recorded"
-    except OSError:
-        return None, "the record is not a plain file"
-    try:
-        info = os.fstat(fd)                 # a folder opens too: look before reading
-        if not stat.S_ISREG(info.st_mode):
-            return None, "the record is not a plain file"
-        if info.st_size > limit:
-            return None, f"the record is too large ({info.st_size / 2**20:.0f} MB)"
-        chunks, left = [], limit
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks), None
-    except OSError:
-        return None, "the record could not be read"
-    finally:
-        os.close(fd)
-
-
-def take_record(folder, gid):
-    """What the kernel recorded for gid, as bytes (checked for size and kind), then removed."""
-    doc, why = _read_own_file(folder / f"{gid}.json", MAX_JSON)
-    arrays, why2 = _read_own_file(folder / f"{gid}.npz", MAX_NPZ)
-    for suffix in (".json", ".npz"):
-        _remove(folder / f"{gid}{suffix}")
-    if doc is None or arrays is None:
-        return why or why2
-    return doc, arrays
-
-
 def load_record(raw):
-    """(records document, arrays) from take_record's bytes, or raise ValueError with a reason."""
+    """(records document, arrays) from RecordPipe.take's bytes, or raise ValueError with a reason."""
     if isinstance(raw, str) or raw is None:
         raise ValueError(raw or "nothing was recorded")
     doc_bytes, npz_bytes = raw

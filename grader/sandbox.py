@@ -252,7 +252,8 @@ def _hidden_paths():
 
 class Scratch:
     """One notebook's scratch folders. `inputs` is the grader's (read-only for the kernel);
-    `work` (the kernel's home and working folder), `records` and `run` (its sockets) are the kernel's."""
+    `work` (the kernel's home and working folder) and `run` (its sockets) are the kernel's; in
+    `records` the grader makes each hidden cell's record pipe, which the kernel may only write into."""
 
     def __init__(self, mode=None, hide=()):
         self.mode = mode or isolation()
@@ -260,14 +261,16 @@ class Scratch:
         self.base = Path(tempfile.mkdtemp(prefix="dlc-"))
         os.chmod(self.base, 0o711)
         (self.base / "grader.pid").write_text(str(os.getpid()))     # for sweep_stale_scratch
-        self.inputs = self._dir("inputs", own=False)
+        # inputs/ and records/ are the grader's, closed to listing: the kernel reads and writes only a
+        # hidden cell's own files there (its inputs, its record pipe), by name, while that cell runs
+        self.inputs = self._dir("inputs", own=False, mode=0o711)
         # What the kernel may write outside its sandbox's own in-memory /tmp lies on one in-memory
         # file system of SCRATCH_BYTES, where the machine lets root mount one: however many files a
         # notebook writes there, the grading machine's disk does not fill up.
         self.own = self._dir("own", own=False)
         self.mounted = self.separate_uid and _mount_tmpfs(self.own, SCRATCH_BYTES)
         self.work = self._dir("own/work")
-        self.records = self._dir("own/records")
+        self.records = self._dir("own/records", own=False, mode=0o711)
         self.run = self._dir("own/run")
         self.fonts = self._dir("own/matplotlib")      # the kernel's MPLCONFIGDIR
         fonts = font_list()
@@ -292,12 +295,12 @@ class Scratch:
     def separate_uid(self):
         return self.mode in ("bwrap", "uid")
 
-    def _dir(self, name, own=True):
+    def _dir(self, name, own=True, mode=None):
         path = self.base / name
         # 0711 for its own folders: bubblewrap enters them as root without capabilities, before the
         # uid is dropped; nothing else runs in the sandbox to list them
         path.mkdir()
-        os.chmod(path, 0o755 if not own else 0o711)
+        os.chmod(path, mode or (0o755 if not own else 0o711))
         if own and self.separate_uid:
             os.chown(path, SANDBOX_UID, SANDBOX_UID)
         return path

@@ -2,7 +2,6 @@
 a module after it was imported (the second line of defence behind the grader's reading of the
 source, grader.checks._static.tampering)."""
 import copy
-import json
 import subprocess
 import sys
 import textwrap
@@ -46,8 +45,14 @@ def test_patching_the_recorder_or_numpy_after_import_changes_nothing_it_records(
         warnings.catch_warnings = None
         record("test_x", f)
     """)
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
-    doc = json.loads((records / "test_x.json").read_text())
+    from grader.preprocessors import RecordPipe, load_record
+
+    pipe = RecordPipe(records / "test_x")            # as the grader opens it while the hidden cell runs
+    try:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+        doc, _ = load_record(pipe.take(ended=True))
+    finally:
+        pipe.close()
     [result] = doc["calls"]
     assert result["status"] == "ok" and result["mutated"] == ["0"], result
     assert "overflow" in result["warning"], result
@@ -66,34 +71,52 @@ def test_the_sealed_recorder_records_what_the_plain_one_would(tmp_path, monkeypa
     assert copy.deepcopy is not None and R.record.__globals__ is not vars(R)     # the copy, not the module
 
 
-def test_the_grader_takes_only_plain_readable_record_files(tmp_path):
-    """What a kernel leaves in its records folder is read by the grader only if it is a plain file of
-    bounded size, and its arrays without pickle. (Through real grading an attack made these files by
-    patching the recorder's writer; the sealed recorder no longer lets it, so they are made here.)"""
+def test_the_grader_takes_one_whole_record_message_from_its_pipe_and_nothing_else(tmp_path):
+    """A hidden cell's record comes through a pipe the grader reads while the cell runs: it is taken
+    only as exactly one whole message from a cell that ran to its end. What else writes into the pipe
+    spoils the record (an attack review's thread rewrote record files after the recorder wrote them)."""
     import os
 
-    from grader.preprocessors import load_record, take_record
+    from dlcourse import record as R
+    from grader.preprocessors import RecordPipe, load_record
 
-    def attempt(make):
-        for p in tmp_path.iterdir():
-            if p.is_dir() and not p.is_symlink():
-                import shutil
-                shutil.rmtree(p)
-            else:
-                p.unlink()
-        (tmp_path / "t.npz").write_bytes(b"")
-        make(tmp_path / "t.json")
+    arrays = R._Arrays()
+    doc = {"calls": [{"status": "ok", "value": R.encode(np.arange(3.0), arrays)}]}
+    clean = R.message(doc, arrays)
+
+    def attempt(*writes, ended=True, send=False):
+        pipe = RecordPipe(tmp_path / "t")
         try:
-            return load_record(take_record(tmp_path, "t"))
+            assert oct(os.stat(tmp_path / "t").st_mode & 0o777) == "0o622"      # the kernel: write only
+            if send:
+                assert R.send(str(tmp_path / "t"), *send)
+            for data in writes:
+                fd = os.open(tmp_path / "t", os.O_WRONLY)
+                os.write(fd, data)
+                os.close(fd)
+            raw = pipe.take(ended)
+        finally:
+            pipe.close()
+        assert not (tmp_path / "t").exists()              # nothing left for the next cell
+        try:
+            return load_record(raw)
         except ValueError as exc:
             return str(exc)
 
-    assert "not a plain file" in attempt(lambda j: os.symlink("/etc/passwd", j))
-    assert "not a plain file" in attempt(lambda j: os.mkfifo(j))
-    assert "not a plain file" in attempt(lambda j: os.mkdir(j))
-
-    def pickled(j):
-        j.write_text(json.dumps({"calls": [{"status": "ok", "value": {"t": "array", "k": "a0"}}]}))
-        np.savez(tmp_path / "t.npz", a0=np.array([{"evil": 1}, None], dtype=object))
-    assert attempt(pickled) == "the record's arrays are not readable"
-    assert not list(tmp_path.iterdir())               # taken: nothing is left for the next cell
+    got, got_arrays = attempt(clean)
+    assert got == doc and np.array_equal(got_arrays["a0"], np.arange(3.0))
+    big = R._Arrays()
+    big_doc = {"calls": [{"status": "ok", "value": R.encode(np.ones((1000, 1000)), big)}]}   # 8 MB: >> the pipe's buffer
+    got, got_arrays = attempt(send=(big_doc, big))
+    assert got == big_doc and got_arrays["a0"].shape == (1000, 1000)
+    spoiled = "not one whole message"
+    assert spoiled in attempt(clean, clean)                # a forger's message beside the recorder's
+    assert spoiled in attempt(clean + b"x")
+    assert spoiled in attempt(b"x" + clean)
+    assert spoiled in attempt(clean[:-1])
+    assert spoiled in attempt(b"DLREC1 -1 5\nabcd")
+    assert attempt() == "nothing was recorded"
+    assert attempt(clean, ended=False) == "the hidden test cell did not run to its end"
+    pickled = R._Arrays({"a0": np.array([{"evil": 1}, None], dtype=object)})
+    assert attempt(R.message(doc, pickled)) == "the record's arrays are not readable"
+    assert not R.send(str(tmp_path / "t"), doc, arrays)   # no grader reading: said, not hung

@@ -177,7 +177,7 @@ def test_resource_limits_hold(mode):
 
 
 def test_what_it_writes_outside_its_sandbox_is_bounded_and_never_on_the_disk(mode, monkeypatch):
-    """Records, sockets and (uid mode) home lie on one in-memory file system per notebook: a
+    """Record pipes, sockets and (uid mode) home lie on one in-memory file system per notebook: a
     notebook writing file after file there stops at SCRATCH_BYTES, and none of it is on a disk."""
     if not sandbox.scratch_in_memory():
         pytest.skip("this machine does not let root mount an in-memory file system")
@@ -187,23 +187,23 @@ def test_what_it_writes_outside_its_sandbox_is_bounded_and_never_on_the_disk(mod
         mounts = {line.split()[1]: line.split()[2] for line in Path("/proc/mounts").read_text().splitlines()}
         assert mounts.get(str(scratch.own)) == "tmpfs"
         proc = sandbox.run_in_sandbox(scratch, [sys.executable, "-c", textwrap.dedent("""
-            import os
+            import errno, os
             total, chunk = 0, b"x" * 2**20
-            for folder in (os.environ["DLCOURSE_RECORD_DIR"], os.environ["HOME"]):
+            for folder in (RUN_FOLDER, os.environ["HOME"]):
                 try:
                     for i in range(400):
                         with open(os.path.join(folder, f"fill{i}"), "wb") as f:
                             for _ in range(8):
                                 f.write(chunk); f.flush(); total += len(chunk)
                 except OSError as exc:
-                    print("STOPPED", folder == os.environ["HOME"], exc.errno)
+                    print("STOPPED", folder == os.environ["HOME"], exc.errno == errno.ENOSPC)
             print("TOTAL", total)
-        """)])
+        """).replace("RUN_FOLDER", repr(str(scratch.run)))])
         assert proc.returncode == 0, proc.stderr
         total = int(proc.stdout.split("TOTAL")[1])
-        assert "STOPPED False" in proc.stdout                # the records folder filled up
+        assert "STOPPED False True" in proc.stdout           # the sockets' folder filled up: no space left
         assert total <= 64 * 2**20 + (sandbox.TMP_BYTES if mode == "bwrap" else 0) + 2**20
-        assert sum(f.stat().st_size for f in scratch.records.iterdir()) <= 64 * 2**20
+        assert sum(f.stat().st_size for f in scratch.run.iterdir()) <= 64 * 2**20
     finally:
         scratch.close()
     mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]

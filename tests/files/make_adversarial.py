@@ -578,6 +578,48 @@ def _race():
 threading.Thread(target=_race, daemon=True).start()
 '''))
 
+# 14b. A process the notebook leaves running forges the softmax cell's record with a library's softmax:
+# it waits for the cell's inputs, computes the right answer, and keeps writing it both as record files
+# and as messages into the grader's record pipe (an attack review forged records this way with a thread).
+attack("records-forge-process", A1, "blank", ("after", "setup"), code('''
+import subprocess, sys, textwrap
+
+_helper = textwrap.dedent("""
+    import json, os, time
+    import numpy as np
+    from scipy.special import softmax
+    from dlcourse import record as R
+    inputs, records, gid = os.environ["DLCOURSE_INPUT_DIR"], os.environ["DLCOURSE_RECORD_DIR"], "test_softmax"
+    t0, forged = time.time(), None
+    while time.time() - t0 < 120:
+        stem = os.path.join(inputs, gid)
+        if forged is None:
+            try:
+                with open(stem + ".json") as f:
+                    plan = json.load(f)
+                with np.load(stem + ".npz") as z:
+                    arrays_in = {k: z[k] for k in z.files}
+                forged = R.run_calls((lambda Z: softmax(Z, axis=1),) * 8, plan["calls"], arrays_in)
+            except (OSError, ValueError):
+                time.sleep(0.002)
+                continue
+        stem = os.path.join(records, gid)
+        try:                                  # record files, replaced whole (the channel before the pipe)
+            R.write(stem + ".tmp", *forged)
+            os.replace(stem + ".tmp.npz", stem + ".npz")
+            os.replace(stem + ".tmp.json", stem + ".json")
+        except Exception:
+            pass
+        try:                                  # a message into the pipe, when there is one
+            R.send(stem, *forged)
+        except Exception:
+            pass
+        time.sleep(0.002)
+""")
+subprocess.Popen([sys.executable, "-c", _helper], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+'''))
+
 # 15. Change the inputs the grader wrote for the hidden cells.
 attack("inputs-tamper", A1, "naive-softmax", ("after", "setup"), code('''
 import os
@@ -1479,6 +1521,7 @@ ATTACKS = [
              lost=EVERY_CELL, report="rewrites code or names while it runs"),
     single("ipy-transformer"),
     combined("records-forge", "blank", ["record-patch-constant", "records-race-thread", "ipy-post-run-cell"]),
+    single("records-forge-process"),
     single("record-bad-files"),
     combined("inputs-and-encode", "naive-softmax", ["inputs-tamper", "record-encode-nan"], lost=EVERY_CELL,
              report="rewrites code or names while it runs"),
