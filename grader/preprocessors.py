@@ -34,7 +34,6 @@ import os
 import re
 import select
 import shutil
-import stat
 import threading
 import time
 from queue import Empty
@@ -490,7 +489,7 @@ class RecordPipe:
             return "the record is too large"
         if not self.data:
             return "nothing was recorded"
-        head, newline, rest = bytes(self.data[:100]).partition(b"\n")
+        head, newline, _ = bytes(self.data[:100]).partition(b"\n")
         parts = head.split(b" ")
         try:
             n, m = int(parts[1]), int(parts[2])
