@@ -57,14 +57,7 @@ def per_value_seconds(dtype, repeats=200):
         "dot": lambda: np.dot(Z, Z),
         "einsum": lambda: np.einsum("i,i->", Z, Z),
     }
-    best = {}
-    for name, step in steps.items():
-        b = np.inf
-        for _ in range(repeats):
-            t = time.perf_counter()
-            step()
-            b = min(b, time.perf_counter() - t)
-        best[name] = b / n
+    best = {name: best_seconds(step, repeats) / n for name, step in steps.items()}
     best["square sum"] = min(best.pop("dot"), best.pop("einsum"))    # BLAS's dot, or NumPy's own
     return best
 

@@ -181,14 +181,14 @@ class ResilientExecute(Execute):
         nothing but what arrives in the pipe while the cell runs can become its record)."""
         gid = autograded_id(cell)
         if gid is None or gid not in self._plans:
-            return self._preprocess_cell(cell, resources, index, None)
+            return self._preprocess_cell(cell, resources, index, gid)
         stem = self.scratch.inputs / gid
         wire.write(str(stem), self._plans[gid][0], wire._Arrays(self._plans[gid][1]))
         for suffix in (".json", ".npz"):
             os.chmod(f"{stem}{suffix}", 0o644)
         pipe = RecordPipe(self.scratch.records / gid)
         try:
-            out = self._preprocess_cell(cell, resources, index, pipe)
+            out = self._preprocess_cell(cell, resources, index, gid)
             ended = not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
             self.records[gid] = pipe.take(ended)
             return out
@@ -197,10 +197,9 @@ class ResilientExecute(Execute):
             for suffix in (".json", ".npz"):
                 _remove(self.scratch.inputs / f"{gid}{suffix}")
 
-    def _preprocess_cell(self, cell, resources, index, pipe):
+    def _preprocess_cell(self, cell, resources, index, gid):
         self._interrupted_at = None               # set when the cell outlives its time limit
         self._kept = {index: 0}
-        gid = autograded_id(cell)
         unheard = None             # the cell was interrupted while its output channel was closed
         try:
             # ExecutePreprocessor.preprocess_cell, except that a test cell runs without being stored in
